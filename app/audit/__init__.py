@@ -1,0 +1,1 @@
+"""Audit trail (nhật ký): who changed what, with which key, in the same transaction as the change."""

@@ -1,0 +1,1 @@
+"""API keys (khóa API) and the caller they identify: a unit, a role, and that unit's subtree."""

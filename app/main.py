@@ -1,0 +1,48 @@
+"""The ASGI application: routers, error handlers and middleware wired together."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from app.auth.router import router as keys_router
+from app.db import dispose_engine
+from app.logs import configure_logging
+from app.middleware import RequestContext
+from app.ops.router import router as ops_router
+from app.problems import install_problem_handlers
+from app.settings import get_settings
+from app.units.router import router as units_router
+
+DESCRIPTION = """Dondoc (đôn đốc) turns a health department's directives into tracked work:
+tasks, assignments, reports, deadlines and escalation. Authenticate with
+`Authorization: Bearer ddk_...`; every key sees only its unit's subtree.
+Errors are RFC 9457 `application/problem+json`."""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await dispose_engine()
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Dondoc",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    v1 = APIRouter(prefix="/v1")
+    v1.include_router(units_router)
+    v1.include_router(keys_router)
+    app.include_router(v1)
+    app.include_router(ops_router)
+    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,130 @@
+"""Pure ASGI middleware (no BaseHTTPMiddleware: it costs latency on every request).
+
+`RequestContext` gives each request an id (the client's `X-Request-ID` or a new
+one), logs one JSON access line, records Prometheus metrics, and refuses bodies
+over the configured size with a 413 problem before the endpoint reads them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import PayloadTooLarge
+from app.problems import problem_response
+from app.requestctx import request_id_var
+
+log = logging.getLogger("dondoc.access")
+
+REQUESTS = Counter("dondoc_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "dondoc_http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            if _declared_length(scope) > self.max_body_bytes:
+                await self._too_large(scope, receive, send_with_id)
+            else:
+                await self.app(scope, self._limited(receive), send_with_id)
+        except _BodyTooLarge:
+            await self._too_large(scope, receive, send_with_id)
+        finally:
+            self._observe(scope, status_holder["status"], time.perf_counter() - started)
+            request_id_var.reset(token)
+
+    def _limited(self, receive: Receive) -> Receive:
+        """Count streamed bytes too: a chunked body declares no length."""
+        seen = 0
+
+        async def wrapped() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        return wrapped
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = PayloadTooLarge(f"The request body exceeds {self.max_body_bytes} bytes.", limit=self.max_body_bytes)
+        response = problem_response(error.problem(scope.get("path")))
+        await response(scope, receive, send)
+
+    def _observe(self, scope: Scope, status: int, seconds: float) -> None:
+        route = _route_template(scope)
+        method = scope.get("method", "")
+        REQUESTS.labels(method, route, str(status)).inc()
+        LATENCY.labels(method, route).observe(seconds)
+        log.info(
+            "request",
+            extra={
+                "method": method,
+                "path": scope.get("path"),
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+            },
+        )
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            if _SAFE_REQUEST_ID.match(candidate):
+                return candidate
+    return uuid.uuid4().hex
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's template, so metrics do not get one label per unit id."""
+    route: Any = scope.get("route")
+    return getattr(route, "path", None) or "unmatched"

@@ -1,0 +1,29 @@
+"""/healthz (the process is up), /readyz (it can serve), /metrics (Prometheus)."""
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from app.db import get_engine
+from app.ops import service
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "A dependency is down or the schema is not at head."}})
+async def readyz() -> JSONResponse:
+    database = await service.check_database(get_engine())
+    redis = await service.check_redis()
+    ready = bool(database["ok"]) and bool(redis["ok"])
+    body = {"status": "ready" if ready else "not_ready", "database": database, "redis": redis}
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,52 @@
+"""Readiness checks: the database answers and is migrated to head, Redis answers."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.settings import get_settings
+from app.timeutil import utcnow
+from workers.jobs import HEARTBEAT_KEY
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def head_revision() -> str | None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+async def check_database(engine: AsyncEngine) -> dict[str, object]:
+    try:
+        async with engine.connect() as conn:
+            current = await asyncio.wait_for(
+                conn.scalar(text("SELECT version_num FROM alembic_version")), timeout=2
+            )
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready", reported as such
+        return {"ok": False, "error": type(exc).__name__}
+    head = head_revision()
+    return {"ok": current == head, "revision": current, "head": head}
+
+
+async def check_redis() -> dict[str, object]:
+    client = Redis.from_url(get_settings().redis_url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        await client.ping()
+        queued = await client.zcard(get_settings().arq_queue_name)
+        beat = await client.get(HEARTBEAT_KEY)
+    except Exception as exc:  # noqa: BLE001
+        return {"ok": False, "error": type(exc).__name__}
+    finally:
+        await client.aclose()
+    # Queue depth and the worker's last heartbeat tell an operator about lag, not just liveness.
+    age = (utcnow() - datetime.fromisoformat(beat.decode())).total_seconds() if beat else None
+    return {"ok": True, "queued_jobs": queued, "worker_heartbeat_age_s": age}

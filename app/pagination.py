@@ -1,0 +1,46 @@
+"""Opaque cursors for keyset pagination (Stripe-style `limit` + `cursor` → `next_cursor`).
+
+A cursor is the sort key of the last row returned, base64url-encoded JSON.
+Keyset paging stays stable while rows are inserted concurrently, unlike OFFSET.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any, Generic, TypeVar
+
+import orjson
+from fastapi import Query
+from pydantic import BaseModel
+
+from app.errors import ValidationProblem
+
+T = TypeVar("T")
+
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size (1-500).")]
+Cursor = Annotated[
+    str | None, Query(max_length=512, description="`next_cursor` from the previous page; omit for the first page.")
+]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(key)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, *, fields: tuple[str, ...]) -> dict[str, Any] | None:
+    """The cursor's key, or a 422 naming the `cursor` parameter if it was tampered with."""
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = orjson.loads(raw)
+    except (ValueError, orjson.JSONDecodeError):
+        key = None
+    if not isinstance(key, dict) or set(key) != set(fields):
+        raise ValidationProblem.for_field("cursor", "not a cursor this endpoint issued", "invalid_cursor")
+    return key

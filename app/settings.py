@@ -1,0 +1,42 @@
+"""Configuration from the environment (12-factor), read once per process."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob Dondoc reads. Names are the environment variables, case-insensitive."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/dondoc",
+        description="PostgreSQL URL (postgresql://user:pass@host:port/db or ?host=/socket/dir).",
+    )
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis-compatible server for ARQ.")
+    port: int = Field(default=8000, description="Port `dondoc serve` listens on.")
+    log_level: str = Field(default="INFO")
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest JSON request body accepted.")
+    arq_queue_name: str = Field(default="dondoc:queue")
+    timezone: str = Field(default="Asia/Ho_Chi_Minh", description="Where local dates in documents are read.")
+    api_key_pepper: str = Field(
+        default="dondoc-dev-pepper",
+        description="Mixed into API key hashes; set a secret value in production.",
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def async_database_url(url: str) -> str:
+    """SQLAlchemy wants the driver in the scheme; operators write plain postgresql:// URLs."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got {url.split(':', 1)[0]}://")

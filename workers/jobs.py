@@ -1,0 +1,20 @@
+"""Worker jobs. Each is idempotent: ARQ runs jobs at least once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from app.timeutil import utcnow
+
+log = logging.getLogger("dondoc.worker")
+
+HEARTBEAT_KEY = "dondoc:worker:heartbeat"
+
+
+async def heartbeat(ctx: dict[str, Any]) -> str:
+    """Record that a worker is alive; /readyz reports how long ago this last ran."""
+    now = utcnow().isoformat()
+    await ctx["redis"].set(HEARTBEAT_KEY, now, ex=3600)
+    log.info("heartbeat", extra={"at": now})
+    return now

@@ -1,0 +1,25 @@
+"""ARQ worker settings. Cron runs in UTC; jobs carry ids of committed rows only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq import cron
+from arq.connections import RedisSettings
+
+from app.logs import configure_logging
+from app.settings import get_settings
+from workers.jobs import heartbeat
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    configure_logging(get_settings().log_level)
+
+
+class WorkerSettings:
+    redis_settings = RedisSettings.from_dsn(get_settings().redis_url)
+    queue_name = get_settings().arq_queue_name
+    functions: list[Any] = []
+    cron_jobs = [cron(heartbeat, second={0, 30}, unique=True, run_at_startup=True)]
+    on_startup = startup
+    timezone = None  # arq's cron uses UTC when no timezone is set
