@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI
 from app.auth.router import router as keys_router
 from app.db import dispose_engine
 from app.logs import configure_logging
-from app.middleware import RequestContext
+from app.middleware import API_PREFIX, RequestContext
 from app.ops.router import router as ops_router
 from app.problems import install_problem_handlers
 from app.settings import get_settings
@@ -36,7 +36,7 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     install_problem_handlers(app)
-    v1 = APIRouter(prefix="/v1")
+    v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(units_router)
     v1.include_router(keys_router)
     app.include_router(v1)

@@ -29,6 +29,7 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+API_PREFIX = "/v1"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 
@@ -127,4 +128,11 @@ def _declared_length(scope: Scope) -> int:
 def _route_template(scope: Scope) -> str:
     """The matched route's template, so metrics do not get one label per unit id."""
     route: Any = scope.get("route")
-    return getattr(route, "path", None) or "unmatched"
+    template = getattr(route, "path", None)
+    if template is None:
+        return "unmatched"
+    # Routes included under a prefixed router report their path without the prefix.
+    path: str = scope.get("path", "")
+    if path.startswith(API_PREFIX + "/") and not template.startswith(API_PREFIX + "/"):
+        return API_PREFIX + template
+    return template

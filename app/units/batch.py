@@ -67,6 +67,8 @@ def _validate_items(items: list[dict[str, Any]], state: _BatchState) -> dict[int
             first = validation_errors([dict(e) for e in exc.errors()])[0]
             code = raw.get("code") if isinstance(raw.get("code"), str) else None
             state.results[index] = _error(index, code, "validation_error", first["message"], first["field"] or None)
+            if code:
+                state.failed_codes.add(code)  # so its children in this batch fail as "parent_failed"
     seen: dict[str, list[int]] = {}
     for index, item in parsed.items():
         seen.setdefault(item.code, []).append(index)
