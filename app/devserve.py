@@ -79,8 +79,9 @@ def run_dev() -> int:
     for name in servers.started:
         say(f"started embedded {name} (data in {DATA_DIR})")
     children: list[subprocess.Popen[bytes]] = []
-    # SIGTERM (from a supervisor or `kill`) should stop as cleanly as Ctrl-C.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C and SIGTERM both stop cleanly, even when started from a shell that ignores SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         upgrade_to_head(os.environ["DATABASE_URL"])
         say("database migrated")
