@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 
 from app.auth.router import router as keys_router
 from app.db import dispose_engine
+from app.idempotency.middleware import IdempotencyMiddleware
 from app.logs import configure_logging
 from app.middleware import API_PREFIX, RequestContext
 from app.ops.router import router as ops_router
@@ -41,6 +42,8 @@ def create_app() -> FastAPI:
     v1.include_router(keys_router)
     app.include_router(v1)
     app.include_router(ops_router)
+    # Added last = outermost: the size limit and request id apply before an idempotent replay.
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     return app
 

@@ -2,6 +2,7 @@
 
 from app.audit.models import AuditEntry
 from app.auth.models import ApiKey
+from app.idempotency.models import IdempotencyRecord
 from app.units.models import Unit, UnitKind
 
-__all__ = ["ApiKey", "AuditEntry", "Unit", "UnitKind"]
+__all__ = ["ApiKey", "AuditEntry", "IdempotencyRecord", "Unit", "UnitKind"]

@@ -18,3 +18,10 @@ async def heartbeat(ctx: dict[str, Any]) -> str:
     await ctx["redis"].set(HEARTBEAT_KEY, now, ex=3600)
     log.info("heartbeat", extra={"at": now})
     return now
+
+
+async def purge_idempotency_keys(ctx: dict[str, Any]) -> int:
+    """Idempotency keys are kept 24 hours, as Stripe does; older ones are dropped hourly."""
+    from app.idempotency.service import purge_expired
+
+    return await purge_expired()

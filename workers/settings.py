@@ -9,7 +9,7 @@ from arq.connections import RedisSettings
 
 from app.logs import configure_logging
 from app.settings import get_settings
-from workers.jobs import heartbeat
+from workers.jobs import heartbeat, purge_idempotency_keys
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -20,6 +20,9 @@ class WorkerSettings:
     redis_settings = RedisSettings.from_dsn(get_settings().redis_url)
     queue_name = get_settings().arq_queue_name
     functions: list[Any] = []
-    cron_jobs = [cron(heartbeat, second={0, 30}, unique=True, run_at_startup=True)]
+    cron_jobs = [
+        cron(heartbeat, second={0, 30}, unique=True, run_at_startup=True),
+        cron(purge_idempotency_keys, minute=17, second=0, unique=True),
+    ]
     on_startup = startup
     timezone = None  # arq's cron uses UTC when no timezone is set
