@@ -5,14 +5,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from app.assignments.router import router as assignments_router
+from app.audit.router import router as audit_router
 from app.auth.router import router as keys_router
+from app.directives.router import router as directives_router
+from app.events.router import router as events_router
 from app.db import dispose_engine
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.logs import configure_logging
 from app.middleware import API_PREFIX, RequestContext
 from app.ops.router import router as ops_router
 from app.problems import install_problem_handlers
+from app.reports.router import router as reports_router
 from app.settings import get_settings
+from app.stats.router import router as stats_router
 from app.units.router import router as units_router
 
 DESCRIPTION = """Dondoc (đôn đốc) turns a health department's directives into tracked work:
@@ -40,6 +46,12 @@ def create_app() -> FastAPI:
     v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(units_router)
     v1.include_router(keys_router)
+    v1.include_router(directives_router)
+    v1.include_router(assignments_router)
+    v1.include_router(reports_router)
+    v1.include_router(events_router)
+    v1.include_router(stats_router)
+    v1.include_router(audit_router)
     app.include_router(v1)
     app.include_router(ops_router)
     # Added last = outermost: the size limit and request id apply before an idempotent replay.

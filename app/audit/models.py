@@ -26,5 +26,8 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(sa_column=Column(String(64), nullable=False))
     entity_type: str = Field(sa_column=Column(String(32), nullable=False))
     entity_id: UUID = Field(sa_column=Column(PgUUID(as_uuid=True), nullable=False))
+    unit_id: UUID | None = Field(
+        default=None, sa_column=Column(PgUUID(as_uuid=True), nullable=True, index=True)
+    )  # the unit whose subtree owns the entity: who may read this entry
     request_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))

@@ -3,10 +3,15 @@
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEntry
+from app.auth.caller import Caller
+from app.auth.models import Role
+from app.pagination import decode_cursor, encode_cursor
 from app.requestctx import request_id_var
+from app.units.models import Unit
 
 
 def record(
@@ -16,6 +21,7 @@ def record(
     action: str,
     entity_type: str,
     entity_id: UUID,
+    unit_id: UUID | None = None,
     changes: dict[str, Any] | None = None,
 ) -> None:
     session.add(
@@ -24,6 +30,7 @@ def record(
             action=action,
             entity_type=entity_type,
             entity_id=entity_id,
+            unit_id=unit_id,
             request_id=request_id_var.get(),
             changes=changes or {},
         )
@@ -41,3 +48,32 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     return value
+
+
+async def list_entries(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    entity_type: str | None,
+    entity_id: UUID | None,
+    action: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[AuditEntry], str | None]:
+    """Newest first; an admin sees the entries of entities owned by units in its subtree."""
+    caller.require(Role.admin)
+    conditions = [AuditEntry.unit_id.in_(select(Unit.id).where(Unit.path.contains([caller.unit_id])))]  # type: ignore[union-attr, attr-defined]
+    if entity_type is not None:
+        conditions.append(AuditEntry.entity_type == entity_type)
+    if entity_id is not None:
+        conditions.append(AuditEntry.entity_id == entity_id)
+    if action is not None:
+        conditions.append(AuditEntry.action == action)
+    key = decode_cursor(cursor, fields=("id",))
+    if key is not None:
+        conditions.append(AuditEntry.id < int(key["id"]))  # type: ignore[operator]
+    rows = list(
+        await session.scalars(select(AuditEntry).where(*conditions).order_by(AuditEntry.id.desc()).limit(limit + 1))  # type: ignore[union-attr]
+    )
+    next_cursor = encode_cursor({"id": rows[limit - 1].id}) if len(rows) > limit else None
+    return rows[:limit], next_cursor

@@ -96,7 +96,7 @@ async def create_key(
     await session.flush()
     await session.refresh(key)
     audit.record(
-        session, actor_key_id=caller.key_id, action="api_key.created", entity_type="api_key", entity_id=key.id,
+        session, actor_key_id=caller.key_id, action="api_key.created", entity_type="api_key", entity_id=key.id, unit_id=unit.id,
         changes={"name": name, "role": role.value, "unit_id": str(unit.id)},
     )
     return key, secret
@@ -161,7 +161,7 @@ async def revoke_key(session: AsyncSession, caller: Caller, key_id: UUID) -> Api
         key.revoked_at = utcnow()
         await session.flush()
         audit.record(
-            session, actor_key_id=caller.key_id, action="api_key.revoked", entity_type="api_key", entity_id=key.id
+            session, actor_key_id=caller.key_id, action="api_key.revoked", entity_type="api_key", entity_id=key.id, unit_id=key.unit_id
         )
     return key
 

@@ -154,7 +154,7 @@ async def _create(session: AsyncSession, caller: Caller, item: UnitBatchItem, st
     session.add(unit)
     await session.flush()
     audit.record(
-        session, actor_key_id=caller.key_id, action="unit.created", entity_type="unit", entity_id=unit.id,
+        session, actor_key_id=caller.key_id, action="unit.created", entity_type="unit", entity_id=unit.id, unit_id=unit.id,
         changes=service.snapshot(unit),
     )
     return unit
@@ -171,7 +171,7 @@ async def _update(session: AsyncSession, caller: Caller, unit: Unit, item: UnitB
     if not changes:
         return "unchanged"
     audit.record(
-        session, actor_key_id=caller.key_id, action="unit.updated", entity_type="unit", entity_id=unit.id,
+        session, actor_key_id=caller.key_id, action="unit.updated", entity_type="unit", entity_id=unit.id, unit_id=unit.id,
         changes=changes,
     )
     return "updated"

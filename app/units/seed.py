@@ -24,7 +24,7 @@ async def create_root_unit(session: AsyncSession, data: UnitCreate) -> Unit:
     session.add(unit)
     await session.flush()
     audit.record(
-        session, actor_key_id=None, action="unit.created", entity_type="unit", entity_id=unit.id,
+        session, actor_key_id=None, action="unit.created", entity_type="unit", entity_id=unit.id, unit_id=unit.id,
         changes=service.snapshot(unit),
     )
     return unit

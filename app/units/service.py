@@ -161,7 +161,7 @@ async def create_unit(session: AsyncSession, caller: Caller, data: UnitCreate) -
     session.add(unit)
     await session.flush()
     audit.record(
-        session, actor_key_id=caller.key_id, action="unit.created", entity_type="unit", entity_id=unit.id,
+        session, actor_key_id=caller.key_id, action="unit.created", entity_type="unit", entity_id=unit.id, unit_id=unit.id,
         changes=snapshot(unit),
     )
     return unit
@@ -225,7 +225,7 @@ async def update_unit(
     changes = await apply_update(session, caller, unit, data)
     if changes:
         audit.record(
-            session, actor_key_id=caller.key_id, action="unit.updated", entity_type="unit", entity_id=unit.id,
+            session, actor_key_id=caller.key_id, action="unit.updated", entity_type="unit", entity_id=unit.id, unit_id=unit.id,
             changes=changes,
         )
     return unit
@@ -313,7 +313,7 @@ async def delete_unit(session: AsyncSession, caller: Caller, unit_id: UUID, *, i
         ) from None
     session.expunge(unit)
     audit.record(
-        session, actor_key_id=caller.key_id, action="unit.deleted", entity_type="unit", entity_id=unit_id,
+        session, actor_key_id=caller.key_id, action="unit.deleted", entity_type="unit", entity_id=unit_id, unit_id=unit.parent_id,
         changes=snap,
     )
 

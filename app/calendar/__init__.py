@@ -1,0 +1,1 @@
+"""Vietnam's working-day calendar (ngày làm việc) and local-time helpers."""

@@ -1,0 +1,1 @@
+"""Events: every state change, written in the same transaction (transactional outbox)."""

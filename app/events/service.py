@@ -1,0 +1,105 @@
+"""Recording events in the caller's transaction, and reading the feed.
+
+Events are written by the same transaction as the change they describe, so
+both commit or neither does. The feed orders by (txid, id) and shows only
+transactions older than every transaction still in flight
+(`pg_snapshot_xmin`): once a page is read, no event can later appear before its
+cursor, so a system that polls never misses one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.caller import Caller
+from app.errors import ValidationProblem
+from app.events.models import Event
+from app.pagination import decode_cursor, encode_cursor
+
+# The scope of an event: every unit on the root-to-unit path of each unit concerned.
+_SCOPE_OF_UNITS = "ARRAY(SELECT DISTINCT p FROM units, unnest(units.path) AS p WHERE units.id = ANY(CAST(:unit_ids AS uuid[])))"
+
+
+async def record(session: AsyncSession, event_type: str, *, units: list[UUID | None], **data: Any) -> None:
+    """Write one event concerning `units` (the unit acted on, the issuer, the report-to unit...)."""
+    await session.execute(
+        text(f"INSERT INTO events (type, data, scope) VALUES (:type, CAST(:data AS jsonb), {_SCOPE_OF_UNITS})"),
+        {"type": event_type, "data": orjson.dumps(data, default=str).decode(), "unit_ids": [u for u in units if u]},
+    )
+
+
+async def record_for_assignments(session: AsyncSession, event_type: str, assignment_ids: list[UUID], **extra: Any) -> None:
+    """One event per assignment in a single statement; each concerns the unit, the issuer and the report-to unit."""
+    if not assignment_ids:
+        return
+    await session.execute(
+        text(
+            """
+            INSERT INTO events (type, data, scope)
+            SELECT :type,
+                   jsonb_build_object('assignment_id', a.id, 'directive_id', a.directive_id, 'task_id', a.task_id,
+                                      'unit_id', a.unit_id, 'role', a.role, 'due_at', a.due_at,
+                                      'period_start', a.period_start) || CAST(:extra AS jsonb),
+                   u.path || issuer.path || COALESCE(report_to.path, '{}')
+            FROM assignments a
+            JOIN units u ON u.id = a.unit_id
+            JOIN directives d ON d.id = a.directive_id
+            JOIN units issuer ON issuer.id = d.issuer_id
+            JOIN tasks t ON t.id = a.task_id
+            LEFT JOIN units report_to ON report_to.id = t.report_to_id
+            WHERE a.id = ANY(CAST(:ids AS uuid[]))
+            ORDER BY a.id
+            """
+        ),
+        {"type": event_type, "ids": assignment_ids, "extra": orjson.dumps(extra, default=str).decode()},
+    )
+
+
+async def feed(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    after: str | None,
+    types: list[str] | None,
+    unit_id: UUID | None,
+    limit: int,
+) -> tuple[list[Event], str | None]:
+    key = decode_cursor(after, fields=("txid", "id"))
+    scope_unit = unit_id or caller.unit_id
+    if unit_id is not None:
+        visible = await session.scalar(
+            text("SELECT 1 FROM units WHERE id = :u AND path @> ARRAY[CAST(:k AS uuid)]"), {"u": unit_id, "k": caller.unit_id}
+        )
+        if not visible:
+            raise ValidationProblem.for_field("unit_id", f"unknown unit {unit_id}", "unknown_unit")
+    rows = (
+        await session.execute(
+            text(
+                """
+                SELECT id, txid, type, occurred_at, data FROM events
+                WHERE scope @> ARRAY[CAST(:unit AS uuid)]
+                  AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+                  AND (CAST(:after_txid AS bigint) IS NULL OR (txid, id) > (CAST(:after_txid AS bigint), CAST(:after_id AS bigint)))
+                  AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
+                ORDER BY txid, id
+                LIMIT :limit
+                """
+            ),
+            {
+                "unit": scope_unit,
+                "after_txid": key["txid"] if key else None,
+                "after_id": key["id"] if key else None,
+                "types": types or None,
+                "limit": limit,
+            },
+        )
+    ).all()
+    events = [Event(id=r.id, txid=r.txid, type=r.type, occurred_at=r.occurred_at, data=r.data, scope=[]) for r in rows]
+    # The cursor always advances to the last event returned; an empty page keeps the caller's cursor.
+    next_cursor = encode_cursor({"txid": rows[-1].txid, "id": rows[-1].id}) if rows else after
+    return events, next_cursor

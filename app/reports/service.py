@@ -1,0 +1,279 @@
+"""Report rules: what a unit may submit in each state, and the issuer side's decisions.
+
+The assignment and report rows are locked (SELECT ... FOR UPDATE) before any
+decision, so of two concurrent accept/return calls exactly one wins and the
+other sees the report already decided (409).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.assignments import service as assignments
+from app.assignments.models import OPEN_STATUSES, Assignment, AssignmentStatus
+from app.audit import service as audit
+from app.auth.caller import Caller
+from app.auth.models import Role
+from app.directives.models import Directive
+from app.errors import Forbidden, InvalidTransition, NotFound, PreconditionFailed, ValidationProblem
+from app.events import service as events
+from app.pagination import decode_cursor, encode_cursor
+from app.reports.models import DifficultyDecision, Report, ReportKind, ReportStatus
+from app.reports.schemas import ReportAccept, ReportCreate, ReportReturn
+from app.tasks.models import AssignmentRole, Task
+from app.timeutil import utcnow
+from app.units.models import Unit
+
+# Which assignment states accept which report kinds, and where the assignment goes.
+ALLOWED_FROM = {
+    ReportKind.progress: {AssignmentStatus.pending, AssignmentStatus.in_progress, AssignmentStatus.submitted, AssignmentStatus.blocked},
+    ReportKind.final: {AssignmentStatus.pending, AssignmentStatus.in_progress},
+    ReportKind.difficulty: {AssignmentStatus.pending, AssignmentStatus.in_progress},
+    ReportKind.extension_request: {AssignmentStatus.pending, AssignmentStatus.in_progress, AssignmentStatus.blocked},
+}
+
+
+async def submit_report(session: AsyncSession, caller: Caller, *, assignment_id: UUID, data: ReportCreate) -> Report:
+    assignment = await assignments.get_for_unit(session, caller, assignment_id)
+    kind = data.kind
+    if assignment.status not in ALLOWED_FROM[kind]:
+        raise InvalidTransition(
+            f"A {kind.value} report cannot be submitted while the assignment is {assignment.status}.",
+            current_status=assignment.status,
+        )
+    if kind == ReportKind.final and assignment.role == AssignmentRole.coordinating:
+        raise InvalidTransition(
+            "Coordinating units send no final report of their own; the assignment completes with the lead's.",
+            current_status=assignment.status,
+        )
+    if kind == ReportKind.extension_request:
+        await _check_extension_request(session, assignment, data)
+    now = utcnow()
+    report = Report(
+        assignment_id=assignment.id, unit_id=assignment.unit_id, kind=kind.value,
+        status=(ReportStatus.received if kind == ReportKind.progress else ReportStatus.submitted).value,
+        content=data.content, figures=data.figures, attachments=[a.model_dump(mode="json") for a in data.attachments],
+        requested_due_at=data.requested_due_at, submitted_by_key_id=caller.key_id, created_at=now,
+    )
+    session.add(report)
+    before = assignment.status
+    _advance_on_submit(assignment, kind, now)
+    if assignment.status != before or kind == ReportKind.progress:
+        assignments.touch(assignment)
+    await session.flush()
+    await events.record_for_assignments(
+        session, "report.submitted", [assignment.id], report_id=str(report.id), kind=kind.value, assignment_status=assignment.status
+    )
+    audit.record(
+        session, actor_key_id=caller.key_id, action="report.submitted", entity_type="report", entity_id=report.id, unit_id=report.unit_id,
+        changes={"kind": kind.value, "assignment_status": [before, assignment.status]},
+    )
+    return report
+
+
+def _advance_on_submit(assignment: Assignment, kind: ReportKind, now: datetime) -> None:
+    if kind == ReportKind.final:
+        assignment.status, assignment.submitted_at = AssignmentStatus.submitted.value, now
+    elif kind == ReportKind.difficulty:
+        assignment.status = AssignmentStatus.blocked.value
+    elif assignment.status == AssignmentStatus.pending:
+        assignment.status = AssignmentStatus.in_progress.value  # the first sign of work
+
+
+async def _check_extension_request(session: AsyncSession, assignment: Assignment, data: ReportCreate) -> None:
+    assert data.requested_due_at is not None
+    if data.requested_due_at <= assignment.due_at:
+        raise ValidationProblem.for_field("requested_due_at", "must be later than the current deadline", "not_later")
+    pending = await session.scalar(
+        select(Report.id).where(
+            Report.assignment_id == assignment.id,
+            Report.kind == ReportKind.extension_request,
+            Report.status == ReportStatus.submitted,
+        )
+    )
+    if pending is not None:
+        raise InvalidTransition(
+            f"Extension request {pending} is still awaiting a decision.", current_status=assignment.status, pending_report_id=str(pending)
+        )
+
+
+async def _issuer_side(session: AsyncSession, caller: Caller, assignment: Assignment) -> bool:
+    """Does the caller's subtree hold the directive's issuer or the task's report-to unit?"""
+    row = (
+        await session.execute(
+            select(Unit.path)
+            .select_from(Task)
+            .join(Directive, Directive.id == Task.directive_id)
+            .join(Unit, Unit.id.in_([Directive.issuer_id, Task.report_to_id]))  # type: ignore[attr-defined]
+            .where(Task.id == assignment.task_id)
+        )
+    ).all()
+    return any(caller.covers(path) for (path,) in row)
+
+
+async def _get_for_review(
+    session: AsyncSession, caller: Caller, report_id: UUID, if_match: str | None
+) -> tuple[Report, Assignment]:
+    caller.require(Role.issuer)
+    report = await get_report(session, caller, report_id)
+    assignment = await assignments.get_assignment(session, caller, report.assignment_id, for_update=True)
+    await session.refresh(report, with_for_update=True)
+    if not await _issuer_side(session, caller, assignment):
+        raise Forbidden("Only the issuer's side (the directive's issuer or the task's report-to unit) decides on reports.")
+    if if_match is not None and f'"{report.version}"' not in [t.strip().removeprefix("W/") for t in if_match.split(",")]:
+        raise PreconditionFailed(f"Report {report.id} is at version {report.version}.", current_etag=f'"{report.version}"')
+    if report.status != ReportStatus.submitted:
+        raise InvalidTransition(
+            f"Report {report.id} is {report.status}; only submitted reports can be decided.", current_status=report.status
+        )
+    return report, assignment
+
+
+async def accept_report(
+    session: AsyncSession, caller: Caller, *, report_id: UUID, data: ReportAccept, if_match: str | None = None
+) -> Report:
+    report, assignment = await _get_for_review(session, caller, report_id, if_match)
+    kind = ReportKind(report.kind)
+    if kind == ReportKind.final:
+        await _complete(session, assignment, report.created_at)
+    elif kind == ReportKind.extension_request:
+        await _move_deadline(session, caller, assignment, data.new_due_at or report.requested_due_at, report)
+    else:
+        await _decide_difficulty(session, caller, assignment, report, data)
+    await _decide(session, caller, report, ReportStatus.accepted, data.comment, "report.accepted", assignment)
+    return report
+
+
+async def return_report(
+    session: AsyncSession, caller: Caller, *, report_id: UUID, data: ReportReturn, if_match: str | None = None
+) -> Report:
+    """Trả lại: a final report goes back for rework; an extension is refused; a difficulty is kept."""
+    report, assignment = await _get_for_review(session, caller, report_id, if_match)
+    if report.kind in (ReportKind.final, ReportKind.difficulty):
+        assignment.status = AssignmentStatus.in_progress.value
+        assignments.touch(assignment)
+    await _decide(session, caller, report, ReportStatus.returned, data.comment, "report.returned", assignment)
+    return report
+
+
+async def _decide(
+    session: AsyncSession, caller: Caller, report: Report, status: ReportStatus, comment: str | None, event: str,
+    assignment: Assignment,
+) -> None:
+    report.status, report.decision_comment = status.value, comment
+    report.decided_at, report.decided_by_key_id = utcnow(), caller.key_id
+    report.version += 1
+    await session.flush()
+    await events.record_for_assignments(
+        session, event, [assignment.id], report_id=str(report.id), kind=report.kind, assignment_status=assignment.status
+    )
+    audit.record(
+        session, actor_key_id=caller.key_id, action=event, entity_type="report", entity_id=report.id, unit_id=report.unit_id,
+        changes={"status": ["submitted", status.value], "decision": report.decision, "comment": comment},
+    )
+
+
+async def _complete(session: AsyncSession, assignment: Assignment, completed_at: datetime) -> None:
+    """Completed as of when the final report was submitted: late is late. Coordinating units complete with it."""
+    assignment.status, assignment.completed_at = AssignmentStatus.completed.value, completed_at
+    assignments.touch(assignment)
+    await session.flush()
+    result = await session.execute(
+        text(
+            "UPDATE assignments SET status = 'completed', completed_at = :at, updated_at = now(), version = version + 1 "
+            "WHERE task_id = :task AND period_start IS NOT DISTINCT FROM :period AND role = 'coordinating' "
+            "AND status = ANY(CAST(:open AS text[])) RETURNING id"
+        ),
+        {"at": completed_at, "task": assignment.task_id, "period": assignment.period_start, "open": [s.value for s in OPEN_STATUSES]},
+    )
+    await events.record_for_assignments(session, "assignment.completed", [assignment.id, *[r[0] for r in result]])
+
+
+async def _move_deadline(
+    session: AsyncSession, caller: Caller, assignment: Assignment, new_due_at: datetime | None, report: Report
+) -> None:
+    """Gia hạn: the deadline moves; `original_due_at` keeps the first one; the change is an event and audited."""
+    if new_due_at is None:
+        raise ValidationProblem.for_field("new_due_at", "give the new deadline", "missing")
+    old = assignment.due_at
+    assignment.due_at = new_due_at
+    if assignment.status == AssignmentStatus.blocked:
+        assignment.status = AssignmentStatus.in_progress.value
+    assignments.touch(assignment)
+    await session.flush()
+    await events.record_for_assignments(
+        session, "assignment.deadline_changed", [assignment.id], previous_due_at=old.isoformat(), report_id=str(report.id)
+    )
+    audit.record(
+        session, actor_key_id=caller.key_id, action="assignment.deadline_changed", entity_type="assignment",
+        entity_id=assignment.id, unit_id=assignment.unit_id, changes={"due_at": [old.isoformat(), new_due_at.isoformat()], "report_id": str(report.id)},
+    )
+
+
+async def _decide_difficulty(
+    session: AsyncSession, caller: Caller, assignment: Assignment, report: Report, data: ReportAccept
+) -> None:
+    if data.decision is None:
+        raise ValidationProblem.for_field("decision", "a difficulty report needs a decision: extend, cancel or keep", "missing")
+    report.decision = data.decision.value
+    if data.decision == DifficultyDecision.extend:
+        await _move_deadline(session, caller, assignment, data.new_due_at, report)
+    elif data.decision == DifficultyDecision.cancel:
+        assignment.status, assignment.cancelled_at = AssignmentStatus.cancelled.value, utcnow()
+        assignments.touch(assignment)
+        await session.flush()
+        await events.record_for_assignments(session, "assignment.cancelled", [assignment.id], reason="difficulty_accepted")
+    else:
+        assignment.status = AssignmentStatus.in_progress.value
+        assignments.touch(assignment)
+
+
+def _visible(caller: Caller) -> ColumnElement[bool]:
+    return Report.assignment_id.in_(select(Assignment.id).where(assignments.visible(caller)))  # type: ignore[attr-defined]
+
+
+async def get_report(session: AsyncSession, caller: Caller, report_id: UUID) -> Report:
+    report = (await session.execute(select(Report).where(Report.id == report_id, _visible(caller)))).scalar_one_or_none()
+    if report is None:
+        raise NotFound(f"Report {report_id} not found.")
+    return report
+
+
+async def list_reports(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    assignment_id: UUID | None = None,
+    directive_id: UUID | None = None,
+    unit_id: UUID | None = None,
+    kind: ReportKind | None = None,
+    status: ReportStatus | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Report], str | None]:
+    """Newest first. `status=submitted` is the issuer side's review queue."""
+    conditions: list[ColumnElement[bool]] = [_visible(caller)]
+    if assignment_id is not None:
+        conditions.append(Report.assignment_id == assignment_id)
+    if directive_id is not None:
+        conditions.append(Report.assignment_id.in_(select(Assignment.id).where(Assignment.directive_id == directive_id)))  # type: ignore[attr-defined]
+    if unit_id is not None:
+        conditions.append(Report.unit_id.in_(select(Unit.id).where(Unit.path.contains([unit_id]))))  # type: ignore[attr-defined]
+    if kind is not None:
+        conditions.append(Report.kind == kind.value)
+    if status is not None:
+        conditions.append(Report.status == status.value)
+    key = decode_cursor(cursor, fields=("created_at", "id"))
+    if key is not None:
+        conditions.append(tuple_(Report.created_at, Report.id) < (datetime.fromisoformat(key["created_at"]), UUID(key["id"])))
+    stmt = select(Report).where(*conditions).order_by(Report.created_at.desc(), Report.id.desc()).limit(limit + 1)  # type: ignore[attr-defined]
+    rows = list(await session.scalars(stmt))
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor({"created_at": last.created_at.isoformat(), "id": str(last.id)})
+    return rows[:limit], next_cursor

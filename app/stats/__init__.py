@@ -1,0 +1,1 @@
+"""Progress of one directive and compliance across units: who is done, who is late."""

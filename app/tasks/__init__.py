@@ -1,0 +1,1 @@
+"""Tasks (nhiệm vụ): what a directive asks, of whom, by when, reported to whom."""

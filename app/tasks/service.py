@@ -1,0 +1,162 @@
+"""Task rules: naming units by id or code within the caller's scope, and resolving deadlines."""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.caller import Caller
+from app.calendar.service import add_working_days, end_of_local_day, is_working_day, start_of_local_day
+from app.errors import ValidationProblem
+from app.tasks.models import AssignmentRole, DueKind, Recurrence, Task, TaskUnit
+from app.tasks.schemas import TaskIn, TaskRead, TaskUnitRead
+from app.units.models import Unit
+
+ROLE_FIELDS = (
+    (AssignmentRole.lead, "lead_ids", "lead_codes"),
+    (AssignmentRole.coordinating, "coordinating_ids", "coordinating_codes"),
+    (AssignmentRole.assignee, "assignee_ids", "assignee_codes"),
+)
+MONTHS_PER_PERIOD = {Recurrence.monthly: 1, Recurrence.quarterly: 3, Recurrence.semiannual: 6, Recurrence.yearly: 12}
+DEFAULT_REPORT_DAYS = 5
+
+
+class UnitLookup:
+    """Every unit the tasks of one request name, fetched in two queries, checked against the caller's scope."""
+
+    def __init__(self, caller: Caller) -> None:
+        self.caller = caller
+        self.by_id: dict[UUID, Unit] = {}
+        self.by_code: dict[str, Unit] = {}
+
+    async def load(self, session: AsyncSession, tasks: Sequence[TaskIn]) -> None:
+        ids: set[UUID] = set()
+        codes: set[str] = set()
+        for task in tasks:
+            for _, id_field, code_field in ROLE_FIELDS:
+                ids.update(getattr(task, id_field))
+                codes.update(getattr(task, code_field))
+            ids.update(x for x in (task.report_to_id, task.assignee_selector and task.assignee_selector.under_id) if x)
+            codes.update(x for x in (task.report_to_code, task.assignee_selector and task.assignee_selector.under_code) if x)
+        if ids:
+            for unit in await session.scalars(select(Unit).where(Unit.id.in_(ids))):  # type: ignore[attr-defined]
+                self.by_id[unit.id] = unit
+        if codes:
+            for unit in await session.scalars(select(Unit).where(Unit.code.in_(codes))):  # type: ignore[attr-defined]
+                self.by_code[unit.code] = unit
+
+    def get(self, ref: UUID | str, field: str) -> Unit:
+        unit = self.by_id.get(ref) if isinstance(ref, UUID) else self.by_code.get(ref)
+        if unit is None or not self.caller.covers(unit.path):
+            raise ValidationProblem.for_field(field, f"unknown unit {ref}", "unknown_unit")
+        if not unit.active:
+            raise ValidationProblem.for_field(field, f"unit {unit.code} is deactivated", "inactive_unit")
+        return unit
+
+
+def build_task(directive_id: UUID, position: int, data: TaskIn, lookup: UnitLookup) -> tuple[Task, list[TaskUnit]]:
+    """The task row and its named units; a unit named twice keeps its strongest role (lead > coordinating > assignee)."""
+    prefix = f"tasks[{position}]"
+    roles: dict[UUID, AssignmentRole] = {}
+    for role, id_field, code_field in ROLE_FIELDS:
+        refs: list[tuple[UUID | str, str]] = [(u, f"{prefix}.{id_field}[{i}]") for i, u in enumerate(getattr(data, id_field))]
+        refs += [(c, f"{prefix}.{code_field}[{i}]") for i, c in enumerate(getattr(data, code_field))]
+        for ref, field in refs:
+            roles.setdefault(lookup.get(ref, field).id, role)
+    report_to = None
+    if data.report_to_id or data.report_to_code:
+        field = f"{prefix}.report_to_id" if data.report_to_id else f"{prefix}.report_to_code"
+        report_to = lookup.get(data.report_to_id or data.report_to_code, field)  # type: ignore[arg-type]
+    selector = None
+    if data.assignee_selector is not None:
+        sel = data.assignee_selector
+        field = f"{prefix}.assignee_selector.under_id" if sel.under_id else f"{prefix}.assignee_selector.under_code"
+        root = lookup.get(sel.under_id or sel.under_code, field)  # type: ignore[arg-type]
+        selector = {"under_id": str(root.id), "kinds": sel.kinds}
+    task = Task(
+        directive_id=directive_id,
+        position=position,
+        ordinal=data.ordinal or str(position + 1),
+        text=data.text,
+        report_to_id=report_to.id if report_to else None,
+        due_at=data.due_at,
+        due_on=data.due_on,
+        due_kind=data.due_kind.value if data.due_kind else None,
+        due_in_working_days=data.due_in_working_days,
+        deadline_phrase=data.deadline_phrase,
+        recurrence=data.recurrence.value if data.recurrence else None,
+        report_days_after_period=(
+            data.report_days_after_period if data.report_days_after_period is not None
+            else (DEFAULT_REPORT_DAYS if data.recurrence else None)
+        ),
+        recurrence_until=data.recurrence_until,
+        selector=selector,
+    )
+    return task, [TaskUnit(task_id=task.id, unit_id=uid, role=role.value) for uid, role in roles.items()]
+
+
+async def replace_tasks(session: AsyncSession, caller: Caller, directive_id: UUID, tasks: Sequence[TaskIn]) -> None:
+    lookup = UnitLookup(caller)
+    await lookup.load(session, tasks)
+    built = [build_task(directive_id, i, t, lookup) for i, t in enumerate(tasks)]
+    await session.execute(delete(Task).where(Task.directive_id == directive_id))
+    for task, _ in built:
+        session.add(task)
+    await session.flush()
+    for _, units in built:
+        session.add_all(units)
+    await session.flush()
+
+
+async def tasks_of(session: AsyncSession, directive_id: UUID) -> list[Task]:
+    return list(await session.scalars(select(Task).where(Task.directive_id == directive_id).order_by(Task.position)))
+
+
+async def read_tasks(session: AsyncSession, directive_id: UUID) -> list[TaskRead]:
+    tasks = await tasks_of(session, directive_id)
+    units = await session.scalars(select(TaskUnit).where(TaskUnit.task_id.in_([t.id for t in tasks])))  # type: ignore[attr-defined]
+    by_task: dict[UUID, list[TaskUnitRead]] = {}
+    for tu in units:
+        by_task.setdefault(tu.task_id, []).append(TaskUnitRead(unit_id=tu.unit_id, role=AssignmentRole(tu.role)))
+    return [
+        TaskRead.model_validate({**t.model_dump(), "units": by_task.get(t.id, []), "assignee_selector": t.selector})
+        for t in tasks
+    ]
+
+
+def due_at_for(task: Task, issued_on: date) -> datetime | None:
+    """The instant a one-off task is due, from however the directive phrased it."""
+    if task.due_at is not None:
+        return task.due_at
+    if task.due_on is not None:
+        return start_of_local_day(task.due_on) if task.due_kind == DueKind.before else end_of_local_day(task.due_on)
+    if task.due_in_working_days is not None:
+        return end_of_local_day(add_working_days(issued_on, task.due_in_working_days))
+    return None
+
+
+def periods(task: Task, issued_on: date, today: date) -> list[tuple[date, date, datetime]]:
+    """Reporting periods of a recurring task open so far: (start, end, report due), from the issue date's period."""
+    months = MONTHS_PER_PERIOD[Recurrence(task.recurrence)]
+    start = date(issued_on.year, ((issued_on.month - 1) // months) * months + 1, 1)
+    last_open = min(today, task.recurrence_until) if task.recurrence_until else today
+    out = []
+    while start <= last_open:
+        end = _add_months(start, months) - timedelta(days=1)
+        report_day = end + timedelta(days=task.report_days_after_period or 0)
+        while not is_working_day(report_day):  # a deadline on a day off moves to the next working day
+            report_day += timedelta(days=1)
+        out.append((start, end, end_of_local_day(report_day)))
+        start = _add_months(start, months)
+    return out
+
+
+def _add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, month_calendar.monthrange(year, month)[1]))
