@@ -28,7 +28,7 @@ from app.directives.schemas import (
     ReferenceIn,
     ReferenceRead,
 )
-from app.errors import Conflict, InvalidTransition, NotFound, PreconditionFailed
+from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, PreconditionFailed
 from app.pagination import decode_cursor, encode_cursor
 from app.tasks import service as tasks
 from app.text import fold
@@ -78,7 +78,7 @@ async def get_for_issuer(session: AsyncSession, caller: Caller, directive_id: UU
     directive = await get_directive(session, caller, directive_id, for_update=True)
     issuer = await session.get(Unit, directive.issuer_id)
     if issuer is None or not caller.covers(issuer.path):
-        raise NotFound(f"Directive {directive_id} not found.")  # a recipient may read it, not change it
+        raise Forbidden("Only the issuer's side changes a directive; recipients may read it.")
     return directive
 
 

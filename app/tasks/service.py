@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
-from app.calendar.service import add_working_days, end_of_local_day, is_working_day, start_of_local_day
+from app.calendar.service import add_working_days, end_of_local_day, next_working_day, start_of_local_day
 from app.errors import ValidationProblem
 from app.tasks.models import AssignmentRole, DueKind, Recurrence, Task, TaskUnit
 from app.tasks.schemas import TaskIn, TaskRead, TaskUnitRead
@@ -148,9 +148,8 @@ def periods(task: Task, issued_on: date, today: date) -> list[tuple[date, date, 
     out = []
     while start <= last_open:
         end = _add_months(start, months) - timedelta(days=1)
-        report_day = end + timedelta(days=task.report_days_after_period or 0)
-        while not is_working_day(report_day):  # a deadline on a day off moves to the next working day
-            report_day += timedelta(days=1)
+        # A deadline that falls on a day off moves to the next working day.
+        report_day = next_working_day(end + timedelta(days=task.report_days_after_period or 0))
         out.append((start, end, end_of_local_day(report_day)))
         start = _add_months(start, months)
     return out

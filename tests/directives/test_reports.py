@@ -1,0 +1,197 @@
+"""Reports: who may submit what in which state, the issuer side's decisions, and races between them."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+import time_machine
+
+from tests.directives.helpers import assignment_of, build_sector, create_directive, directive_2206, local
+from tests.fixtures import Province
+
+
+@pytest.fixture
+async def issued(client: httpx.AsyncClient, province: Province):  # type: ignore[no-untyped-def]
+    sector = await build_sector(client, province)
+    with time_machine.travel(local("2018-08-28 08:00"), tick=False):
+        d = await create_directive(client, province.auth("root_issuer"), directive_2206())
+        await client.post(f"/v1/directives/{d['id']}/issue", headers=province.auth("root_issuer"))
+    return sector, d["id"]
+
+
+async def submit(client: httpx.AsyncClient, headers: dict[str, str], assignment_id: str, **body: object) -> httpx.Response:
+    return await client.post(f"/v1/assignments/{assignment_id}/reports", json={"content": "Nội dung", **body}, headers=headers)
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_member_cannot_report_on_another_units_assignment(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    sector, d_id = issued
+    other = await assignment_of(sector, "DV02", d_id)
+    response = await submit(client, sector.auth("DV01"), other["id"], kind="final")
+    assert response.status_code == 404
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_report_to_unit_sees_but_cannot_report_for_the_unit(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    response = await submit(client, sector.auth("VP"), dv01["id"], kind="final")
+    assert response.status_code == 403
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_progress_report_starts_the_work(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    response = await submit(client, sector.auth("DV01"), dv01["id"], kind="progress", figures={"done": 6, "of": 10})
+    assert response.json()["status"] == "received"
+    assert (await assignment_of(sector, "DV01", d_id))["status"] == "in_progress"
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_acknowledge_moves_pending_to_in_progress_once(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    first = await client.post(f"/v1/assignments/{dv01['id']}/acknowledge", headers=sector.auth("DV01"))
+    again = await client.post(f"/v1/assignments/{dv01['id']}/acknowledge", headers=sector.auth("DV01"))
+    assert first.json()["status"] == "in_progress"
+    assert again.json()["acknowledged_at"] == first.json()["acknowledged_at"]
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_second_final_while_one_awaits_review_is_409(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    await submit(client, sector.auth("DV01"), dv01["id"], kind="final")
+    again = await submit(client, sector.auth("DV01"), dv01["id"], kind="final")
+    assert again.status_code == 409 and again.json()["current_status"] == "submitted"
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_coordinating_unit_sends_no_final_report(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    sector, d_id = issued
+    khtc = await assignment_of(sector, "KHTC", d_id)
+    response = await submit(client, sector.auth("KHTC"), khtc["id"], kind="final")
+    assert response.status_code == 409
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_extension_must_ask_for_a_later_date(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    response = await submit(
+        client, sector.auth("DV01"), dv01["id"], kind="extension_request", requested_due_at=local("2018-11-01 00:00").isoformat()
+    )
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "requested_due_at"
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_extension_without_a_date_is_422(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    assert (await submit(client, sector.auth("DV01"), dv01["id"], kind="extension_request")).status_code == 422
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_returned_final_report_sends_the_assignment_back(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    report = (await submit(client, sector.auth("DV01"), dv01["id"], kind="final")).json()
+    no_comment = await client.post(f"/v1/reports/{report['id']}/return", json={}, headers=sector.auth("root_issuer"))
+    assert no_comment.status_code == 422
+    returned = await client.post(
+        f"/v1/reports/{report['id']}/return", json={"comment": "Thiếu số liệu"}, headers=sector.auth("root_issuer")
+    )
+    assert returned.json()["status"] == "returned" and returned.json()["decision_comment"] == "Thiếu số liệu"
+    assert (await assignment_of(sector, "DV01", d_id))["status"] == "in_progress"
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_members_and_readers_cannot_decide_reports(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    report = (await submit(client, sector.auth("DV01"), dv01["id"], kind="final")).json()
+    for key in ("DV01", "root_reader", "VP"):
+        response = await client.post(f"/v1/reports/{report['id']}/accept", json={}, headers=sector.auth(key))
+        assert response.status_code == 403, key
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_report_to_units_issuer_key_may_decide(client: httpx.AsyncClient, issued, province: Province) -> None:  # type: ignore[no-untyped-def]
+    sector, d_id = issued
+    vp_issuer = (
+        await client.post("/v1/api-keys", json={"name": "vp", "role": "issuer", "unit_code": "VP"}, headers=province.auth("root_admin"))
+    ).json()["secret"]
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    report = (await submit(client, sector.auth("DV01"), dv01["id"], kind="final")).json()
+    response = await client.post(f"/v1/reports/{report['id']}/accept", json={}, headers={"X-API-Key": vp_issuer})
+    assert response.status_code == 200
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_difficulty_needs_a_decision(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    report = (await submit(client, sector.auth("DV01"), dv01["id"], kind="difficulty")).json()
+    assert (await assignment_of(sector, "DV01", d_id))["status"] == "blocked"
+    missing = await client.post(f"/v1/reports/{report['id']}/accept", json={}, headers=sector.auth("root_issuer"))
+    assert missing.status_code == 422
+    extended = await client.post(
+        f"/v1/reports/{report['id']}/accept",
+        json={"decision": "extend", "new_due_at": local("2018-12-01 00:00").isoformat()},
+        headers=sector.auth("root_issuer"),
+    )
+    assert extended.json()["decision"] == "extend"
+    after = await assignment_of(sector, "DV01", d_id)
+    assert after["status"] == "in_progress" and after["due_at"] == "2018-11-30T17:00:00Z"
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_concurrent_accept_and_return_exactly_one_wins(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    report = (await submit(client, sector.auth("DV01"), dv01["id"], kind="final")).json()
+    headers = sector.auth("root_issuer")
+    results = await asyncio.gather(
+        client.post(f"/v1/reports/{report['id']}/accept", json={}, headers=headers),
+        client.post(f"/v1/reports/{report['id']}/return", json={"comment": "Thiếu"}, headers=headers),
+    )
+    assert sorted(r.status_code for r in results) == [200, 409]
+    final = (await client.get(f"/v1/reports/{report['id']}", headers=headers)).json()
+    winner = next(r for r in results if r.status_code == 200).json()
+    assert final["status"] == winner["status"]
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_report_submission_is_idempotent(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    headers = {**sector.auth("DV01"), "Idempotency-Key": "his-report-1"}
+    first = await client.post(f"/v1/assignments/{dv01['id']}/reports", json={"kind": "progress", "content": "50%"}, headers=headers)
+    again = await client.post(f"/v1/assignments/{dv01['id']}/reports", json={"kind": "progress", "content": "50%"}, headers=headers)
+    assert first.json()["id"] == again.json()["id"]
+    listed = await client.get("/v1/reports", params={"assignment_id": dv01["id"]}, headers=sector.auth("DV01"))
+    assert len(listed.json()["items"]) == 1
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_attachment_must_be_a_link(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    response = await submit(client, sector.auth("DV01"), dv01["id"], kind="progress", attachments=[{"url": "not a url"}])
+    assert response.status_code == 422 and response.json()["errors"][0]["field"].startswith("attachments[0]")
+
+
+async def test_audit_trail_records_decisions_for_admins(client: httpx.AsyncClient, issued, province: Province) -> None:  # type: ignore[no-untyped-def]
+    sector, d_id = issued
+    with time_machine.travel(local("2018-10-01 09:00"), tick=False):
+        dv01 = await assignment_of(sector, "DV01", d_id)
+        report = (await submit(client, sector.auth("DV01"), dv01["id"], kind="final")).json()
+        await client.post(f"/v1/reports/{report['id']}/accept", json={"comment": "Tốt"}, headers=sector.auth("root_issuer"))
+    trail = await client.get("/v1/audit", params={"entity_id": report["id"]}, headers=province.auth("root_admin"))
+    assert [e["action"] for e in trail.json()["items"]] == ["report.accepted", "report.submitted"]
+    assert (await client.get("/v1/audit", headers=province.auth("root_issuer"))).status_code == 403
+    scoped = await client.get("/v1/audit", params={"entity_id": report["id"]}, headers=province.auth("centre_admin"))
+    assert scoped.json()["items"] == []
