@@ -25,3 +25,15 @@ async def purge_idempotency_keys(ctx: dict[str, Any]) -> int:
     from app.idempotency.service import purge_expired
 
     return await purge_expired()
+
+
+async def open_recurring_periods(ctx: dict[str, Any]) -> int:
+    """Create the assignments of recurring tasks whose new period has opened (idempotent: unique per period)."""
+    from app.db import sessionmaker
+    from app.directives.lifecycle import open_due_periods
+    from app.directives.service import today_local
+
+    async with sessionmaker()() as session, session.begin():
+        created = await open_due_periods(session, today_local())
+    log.info("recurring periods opened", extra={"assignments_created": created})
+    return created

@@ -9,7 +9,7 @@ from arq.connections import RedisSettings
 
 from app.logs import configure_logging
 from app.settings import get_settings
-from workers.jobs import heartbeat, purge_idempotency_keys
+from workers.jobs import heartbeat, open_recurring_periods, purge_idempotency_keys
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -23,6 +23,8 @@ class WorkerSettings:
     cron_jobs = [
         cron(heartbeat, second={0, 30}, unique=True, run_at_startup=True),
         cron(purge_idempotency_keys, minute=17, second=0, unique=True),
+        # Hourly at :05; periods open by local date, so the 17:05 UTC run (00:05 in Vietnam) opens them.
+        cron(open_recurring_periods, minute=5, second=0, unique=True, run_at_startup=True),
     ]
     on_startup = startup
     timezone = None  # arq's cron uses UTC when no timezone is set
