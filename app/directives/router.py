@@ -1,25 +1,30 @@
 """Directives over HTTP: drafting, reading, listing, the lifecycle, and progress."""
 
+import asyncio
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from app.assignments.schemas import ProgressRow
 from app.auth.deps import CurrentCaller
 from app.db import Session
-from app.directives import lifecycle, service
+from app.directives import importing, lifecycle, service
 from app.directives.models import DirectiveStatus
 from app.directives.schemas import (
     DirectiveCreate,
+    DirectiveImport,
+    DirectiveTextIn,
     DirectiveRead,
     DirectiveSummary,
     DirectiveUpdate,
     DocType,
+    ImportResult,
     IssueResult,
     LifecycleResult,
 )
 from app.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from app.parsing import ParseResult, parse
 from app.stats import service as stats
 
 router = APIRouter(tags=["directives"])
@@ -105,3 +110,29 @@ async def directive_progress(
     offset = int(key["offset"]) if key else 0
     rows, next_offset = await stats.progress(session, caller, directive_id, cursor_after=offset, limit=limit)
     return Page(items=rows, next_cursor=encode_cursor({"offset": next_offset}) if next_offset is not None else None)
+
+
+TEXT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/plain": {"schema": {"type": "string", "maxLength": 1_048_576}},
+            "application/json": {"schema": DirectiveTextIn.model_json_schema()},
+        },
+    }
+}
+
+
+@router.post("/directives/parse", openapi_extra=TEXT_BODY)
+async def parse_directive_text(request: Request, caller: CurrentCaller) -> ParseResult:
+    """Read a directive's text (plain UTF-8, or JSON `{"text": ...}`); nothing is stored."""
+    text = importing.read_directive_text(request.headers.get("content-type", ""), await request.body())
+    return await asyncio.to_thread(parse, text)
+
+
+@router.post("/directives/import", status_code=status.HTTP_201_CREATED)
+async def import_directive(body: DirectiveImport, session: Session, caller: CurrentCaller, response: Response) -> ImportResult:
+    """Text → draft directive with tasks; unit mentions matched to your units, the rest returned for mapping."""
+    result = await importing.import_directive(session, caller, body)
+    response.headers["Location"] = f"/v1/directives/{result.directive.id}"
+    return result

@@ -158,3 +158,52 @@ class IssueResult(BaseModel):
 class LifecycleResult(BaseModel):
     directive: DirectiveSummary
     assignments_cancelled: int = 0
+
+
+MAX_TEXT_BYTES = 1_048_576  # 1 MB of directive text
+
+
+class DirectiveTextIn(StrictModel):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_BYTES)]
+
+
+class ImportOverrides(StrictModel):
+    """Fields to use instead of what the parser read (or could not read)."""
+
+    number: Number | None = None
+    symbol: Symbol | None = None
+    doc_type: DocType | None = None
+    issued_on: date | None = None
+    subject: Text | None = None
+
+
+class DirectiveImport(DirectiveTextIn):
+    issuer_id: UUID | None = Field(default=None, description="Default: the key's own unit.")
+    issuer_code: Code | None = None
+    mappings: Annotated[dict[str, Code], Field(max_length=500)] = Field(
+        default_factory=dict,
+        description="Mention → unit code, confirmed by a person. Each is applied and saved as an alias of that unit.",
+    )
+    overrides: ImportOverrides = Field(default_factory=ImportOverrides)
+
+
+class MentionResolved(BaseModel):
+    mention: str
+    unit_id: UUID
+    unit_code: str
+    via: str = Field(description="name, code, alias or mapping")
+
+
+class MentionUnresolved(BaseModel):
+    mention: str
+    task_ordinal: str | None
+    role: str
+    candidates: list[str] = Field(default_factory=list, description="Codes of units the mention fits equally well.")
+
+
+class ImportResult(BaseModel):
+    directive: DirectiveRead
+    resolved: list[MentionResolved]
+    unresolved: list[MentionUnresolved]
+    aliases_saved: list[MentionResolved]
+    parse: dict[str, object]
