@@ -8,7 +8,9 @@ from fastapi import APIRouter, FastAPI
 from app.assignments.router import router as assignments_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as keys_router
+from app.calendar.router import router as calendar_router
 from app.directives.router import router as directives_router
+from app.escalation.router import router as escalation_router
 from app.events.router import router as events_router
 from app.db import dispose_engine
 from app.idempotency.middleware import IdempotencyMiddleware
@@ -20,6 +22,8 @@ from app.reports.router import router as reports_router
 from app.settings import get_settings
 from app.stats.router import router as stats_router
 from app.units.router import router as units_router
+from app.webhooks.router import deliveries_router as webhook_deliveries_router
+from app.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """Dondoc (đôn đốc) turns a health department's directives into tracked work:
 tasks, assignments, reports, deadlines and escalation. Authenticate with
@@ -52,6 +56,10 @@ def create_app() -> FastAPI:
     v1.include_router(events_router)
     v1.include_router(stats_router)
     v1.include_router(audit_router)
+    v1.include_router(webhooks_router)
+    v1.include_router(webhook_deliveries_router)
+    v1.include_router(escalation_router)
+    v1.include_router(calendar_router)
     app.include_router(v1)
     app.include_router(ops_router)
     # Added last = outermost: the size limit and request id apply before an idempotent replay.

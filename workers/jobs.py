@@ -37,3 +37,32 @@ async def open_recurring_periods(ctx: dict[str, Any]) -> int:
         created = await open_due_periods(session, today_local())
     log.info("recurring periods opened", extra={"assignments_created": created})
     return created
+
+
+async def deadline_scan(ctx: dict[str, Any]) -> dict[str, int]:
+    """Fire every escalation step that has come due, in batches, each batch one transaction."""
+    from app.db import sessionmaker
+    from app.escalation.scan import scan_batch
+
+    totals: dict[str, int] = {}
+    batch = 20_000
+    while True:
+        async with sessionmaker()() as session, session.begin():
+            counts = await scan_batch(session, utcnow(), batch=batch)
+        for event_type, n in counts.items():
+            totals[event_type] = totals.get(event_type, 0) + n
+        if sum(counts.values()) < batch:
+            break
+    if totals:
+        log.info("deadline scan fired steps", extra={"fired": totals})
+    return totals
+
+
+async def daily_digest(ctx: dict[str, Any]) -> int | None:
+    """One `unit.digest` a day per unit with work due soon or overdue (claimed once per local day)."""
+    from app.db import sessionmaker
+    from app.directives.service import today_local
+    from app.escalation.scan import send_digest
+
+    async with sessionmaker()() as session, session.begin():
+        return await send_digest(session, today_local(), utcnow())

@@ -9,7 +9,7 @@ from arq.connections import RedisSettings
 
 from app.logs import configure_logging
 from app.settings import get_settings
-from workers.jobs import heartbeat, open_recurring_periods, purge_idempotency_keys
+from workers.jobs import daily_digest, deadline_scan, heartbeat, open_recurring_periods, purge_idempotency_keys
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -25,6 +25,8 @@ class WorkerSettings:
         cron(purge_idempotency_keys, minute=17, second=0, unique=True),
         # Hourly at :05; periods open by local date, so the 17:05 UTC run (00:05 in Vietnam) opens them.
         cron(open_recurring_periods, minute=5, second=0, unique=True, run_at_startup=True),
+        cron(deadline_scan, second=0, unique=True, run_at_startup=True),  # every minute
+        cron(daily_digest, hour=1, minute=0, second=0, unique=True),  # 08:00 in Vietnam
     ]
     on_startup = startup
     timezone = None  # arq's cron uses UTC when no timezone is set

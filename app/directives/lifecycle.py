@@ -18,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.assignments.models import OPEN_STATUSES
 from app.audit import service as audit
 from app.auth.caller import Caller
+from app.calendar.service import WorkingCalendar, load_calendar
 from app.directives import service as directives
 from app.directives.models import Directive, DirectiveStatus
 from app.errors import InvalidTransition, ValidationProblem
+from app.escalation import arming
 from app.events import service as events
 from app.tasks import service as tasks
 from app.tasks.models import AssignmentRole, Task, TaskUnit
@@ -67,7 +69,9 @@ async def _units_of(session: AsyncSession, task: Task) -> list[tuple[UUID, str]]
     return sorted(roles.items(), key=lambda item: (ROLE_ORDER[AssignmentRole(item[1])], str(item[0])))
 
 
-async def _assignment_rows(session: AsyncSession, directive: Directive, task_list: list[Task], today: date) -> tuple[_Rows, list[dict[str, Any]]]:
+async def _assignment_rows(
+    session: AsyncSession, directive: Directive, task_list: list[Task], today: date, calendar: WorkingCalendar
+) -> tuple[_Rows, list[dict[str, Any]]]:
     rows, errors = _Rows(), []
     assert directive.issued_on is not None
     for task in task_list:
@@ -76,11 +80,11 @@ async def _assignment_rows(session: AsyncSession, directive: Directive, task_lis
         if not unit_roles:
             errors.append({"field": where, "message": "names no unit to assign", "code": "no_units"})
         if task.recurrence:
-            for start, end, due in tasks.periods(task, directive.issued_on, today):
+            for start, end, due in tasks.periods(task, directive.issued_on, today, calendar):
                 for unit_id, role in unit_roles:
                     rows.add(task.id, unit_id, role, start, end, due)
             continue
-        due_at = tasks.due_at_for(task, directive.issued_on)
+        due_at = tasks.due_at_for(task, directive.issued_on, calendar)
         if due_at is None:
             errors.append({"field": f"{where}.due_at", "message": "has no deadline", "code": "no_deadline"})
             continue
@@ -125,12 +129,15 @@ async def issue_directive(
     ]
     if missing:
         raise ValidationProblem("A directive needs a number and an issue date to be issued.", errors=missing)
-    rows, errors = await _assignment_rows(session, directive, await tasks.tasks_of(session, directive.id), directives.today_local())
+    calendar = await load_calendar(session)
+    task_list = await tasks.tasks_of(session, directive.id)
+    rows, errors = await _assignment_rows(session, directive, task_list, directives.today_local(), calendar)
     if errors:
         raise ValidationProblem("Some tasks cannot be assigned yet.", errors=errors)
     await directives.ensure_unique(session, directive)
     ids = await _insert_assignments(session, directive.id, rows)
     await events.record_for_assignments(session, "assignment.created", ids)
+    await arming.arm(session, ids, utcnow())
     directive.status, directive.issued_at = DirectiveStatus.issued.value, utcnow()
     _touch(directive)
     await session.flush()
@@ -198,10 +205,12 @@ async def open_due_periods(session: AsyncSession, today: date) -> int:
         .where(Task.recurrence.is_not(None), Directive.status == DirectiveStatus.issued)  # type: ignore[union-attr]
     )
     created = 0
+    calendar = await load_calendar(session)
     for task, directive in recurring:
-        rows, _ = await _assignment_rows(session, directive, [task], today)
+        rows, _ = await _assignment_rows(session, directive, [task], today, calendar)
         ids = await _insert_assignments(session, directive.id, rows)
         await events.record_for_assignments(session, "assignment.created", ids)
+        await arming.arm(session, ids, utcnow())
         created += len(ids)
     return created
 

@@ -20,6 +20,7 @@ from app.auth.caller import Caller
 from app.auth.models import Role
 from app.directives.models import Directive
 from app.errors import Forbidden, InvalidTransition, NotFound, PreconditionFailed, ValidationProblem
+from app.escalation import arming
 from app.events import service as events
 from app.pagination import decode_cursor, encode_cursor
 from app.reports.models import DifficultyDecision, Report, ReportKind, ReportStatus
@@ -205,6 +206,7 @@ async def _move_deadline(
         assignment.status = AssignmentStatus.in_progress.value
     assignments.touch(assignment)
     await session.flush()
+    await arming.rearm(session, [assignment.id], utcnow())  # only steps still ahead of the new deadline fire
     await events.record_for_assignments(
         session, "assignment.deadline_changed", [assignment.id], previous_due_at=old.isoformat(), report_id=str(report.id)
     )

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
-from app.calendar.service import add_working_days, end_of_local_day, next_working_day, start_of_local_day
+from app.calendar.service import WorkingCalendar, end_of_local_day, start_of_local_day
 from app.errors import ValidationProblem
 from app.tasks.models import AssignmentRole, DueKind, Recurrence, Task, TaskUnit
 from app.tasks.schemas import TaskIn, TaskRead, TaskUnitRead
@@ -129,18 +129,18 @@ async def read_tasks(session: AsyncSession, directive_id: UUID) -> list[TaskRead
     ]
 
 
-def due_at_for(task: Task, issued_on: date) -> datetime | None:
+def due_at_for(task: Task, issued_on: date, calendar: WorkingCalendar) -> datetime | None:
     """The instant a one-off task is due, from however the directive phrased it."""
     if task.due_at is not None:
         return task.due_at
     if task.due_on is not None:
         return start_of_local_day(task.due_on) if task.due_kind == DueKind.before else end_of_local_day(task.due_on)
     if task.due_in_working_days is not None:
-        return end_of_local_day(add_working_days(issued_on, task.due_in_working_days))
+        return end_of_local_day(calendar.add_working_days(issued_on, task.due_in_working_days))
     return None
 
 
-def periods(task: Task, issued_on: date, today: date) -> list[tuple[date, date, datetime]]:
+def periods(task: Task, issued_on: date, today: date, calendar: WorkingCalendar) -> list[tuple[date, date, datetime]]:
     """Reporting periods of a recurring task open so far: (start, end, report due), from the issue date's period."""
     months = MONTHS_PER_PERIOD[Recurrence(task.recurrence)]
     start = date(issued_on.year, ((issued_on.month - 1) // months) * months + 1, 1)
@@ -149,7 +149,7 @@ def periods(task: Task, issued_on: date, today: date) -> list[tuple[date, date, 
     while start <= last_open:
         end = _add_months(start, months) - timedelta(days=1)
         # A deadline that falls on a day off moves to the next working day.
-        report_day = next_working_day(end + timedelta(days=task.report_days_after_period or 0))
+        report_day = calendar.next_working_day(end + timedelta(days=task.report_days_after_period or 0))
         out.append((start, end, end_of_local_day(report_day)))
         start = _add_months(start, months)
     return out

@@ -19,7 +19,7 @@ def v1_operations() -> list[tuple[str, str]]:
     for path, item in app.openapi()["paths"].items():
         if not path.startswith("/v1/"):
             continue
-        concrete = re.sub(r"\{[a-z_]+_id\}", lambda _: str(uuid.uuid4()), path)
+        concrete = re.sub(r"\{[a-z_]+_id\}", lambda _: str(uuid.uuid4()), path).replace("{day}", "2024-02-10")
         operations += [(method.upper(), concrete) for method in item]
     return operations
 

@@ -1,0 +1,107 @@
+"""Arming escalation steps: each assignment gets one row per step of its policy, with the moment it fires.
+
+Moments are computed in Python (working-day offsets need the calendar) once per
+distinct (directive, deadline) pair, then inserted for every assignment with
+that pair in one INSERT ... SELECT unnest(...). Only steps still ahead are
+armed: a directive issued two days before its deadline sends no "3 days left"
+reminder, and an extension re-arms only what now lies in the future.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.calendar.service import WorkingCalendar, load_calendar
+from app.escalation.models import EscalationPolicy
+from app.escalation.schemas import DEFAULT_STEPS, StepSpec
+
+
+async def steps_by_directive(session: AsyncSession, directive_ids: set[UUID]) -> tuple[list[StepSpec], dict[UUID, list[StepSpec]]]:
+    """The default steps, and the overriding steps of those directives that have their own."""
+    rows = await session.scalars(
+        select(EscalationPolicy).where(
+            (EscalationPolicy.directive_id.is_(None)) | (EscalationPolicy.directive_id.in_(directive_ids))  # type: ignore[union-attr]
+        )
+    )
+    default, overrides = list(DEFAULT_STEPS), {}
+    for policy in rows:
+        steps = [StepSpec.model_validate(s) for s in policy.steps]
+        if policy.directive_id is None:
+            default = steps
+        else:
+            overrides[policy.directive_id] = steps
+    return default, overrides
+
+
+def _moments(steps: Sequence[StepSpec], due_at: datetime, now: datetime, calendar: WorkingCalendar) -> list[tuple[StepSpec, datetime]]:
+    out = []
+    for step in steps:
+        fire_at = calendar.shift_instant(due_at, step.offset_working_days)
+        if fire_at > now:
+            out.append((step, fire_at))
+    return out
+
+
+async def arm(session: AsyncSession, assignment_ids: Sequence[UUID], now: datetime) -> int:
+    """Arm the future steps of these assignments against their current deadlines; returns rows armed."""
+    if not assignment_ids:
+        return 0
+    pairs = (
+        await session.execute(
+            text("SELECT DISTINCT directive_id, due_at FROM assignments WHERE id = ANY(CAST(:ids AS uuid[]))"),
+            {"ids": list(assignment_ids)},
+        )
+    ).all()
+    default, overrides = await steps_by_directive(session, {p.directive_id for p in pairs})
+    calendar = await load_calendar(session)
+    cols: dict[str, list[object]] = {k: [] for k in ("directive", "due", "key", "kind", "level", "notify", "fire")}
+    for directive_id, due_at in pairs:
+        for step, fire_at in _moments(overrides.get(directive_id, default), due_at, now, calendar):
+            for name, value in zip(
+                cols,
+                (directive_id, due_at, step.key, step.kind.value, step.level, ",".join(a.value for a in step.notify), fire_at),
+                strict=True,
+            ):
+                cols[name].append(value)
+    if not cols["key"]:
+        return 0
+    result = await session.execute(
+        text(
+            """
+            INSERT INTO escalation_steps (assignment_id, step_key, kind, level, notify, due_at, fire_at)
+            SELECT a.id, s.key, s.kind, s.level, string_to_array(s.notify, ','), a.due_at, s.fire
+            FROM unnest(CAST(:directive AS uuid[]), CAST(:due AS timestamptz[]), CAST(:key AS text[]), CAST(:kind AS text[]),
+                        CAST(:level AS int[]), CAST(:notify AS text[]), CAST(:fire AS timestamptz[]))
+                 AS s(directive_id, due_at, key, kind, level, notify, fire)
+            JOIN assignments a ON a.directive_id = s.directive_id AND a.due_at = s.due_at
+            WHERE a.id = ANY(CAST(:ids AS uuid[]))
+            ON CONFLICT ON CONSTRAINT uq_escalation_steps_assignment_step_due DO NOTHING
+            """
+        ),
+        {**cols, "ids": list(assignment_ids)},
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+async def rearm(session: AsyncSession, assignment_ids: Sequence[UUID], now: datetime) -> int:
+    """After a deadline or policy change: drop what has not fired, arm again what is still ahead."""
+    await session.execute(
+        text("DELETE FROM escalation_steps WHERE assignment_id = ANY(CAST(:ids AS uuid[])) AND status = 'pending'"),
+        {"ids": list(assignment_ids)},
+    )
+    return await arm(session, assignment_ids, now)
+
+
+async def rearm_directive(session: AsyncSession, directive_id: UUID, now: datetime) -> int:
+    ids = list(
+        await session.scalars(
+            text("SELECT id FROM assignments WHERE directive_id = :d AND status IN ('pending', 'in_progress', 'submitted', 'blocked')"),
+            {"d": directive_id},
+        )
+    )
+    return await rearm(session, ids, now)
