@@ -25,6 +25,8 @@ openapi: $(STAMP)  ## Regenerate openapi/openapi.json from the app
 
 bench: $(STAMP)  ## Benchmarks (print numbers; not part of the test run)
 	$(BIN)/python bench/parse_bench.py
+	$(BIN)/python bench/issue_bench.py
+	$(BIN)/python bench/scan_bench.py
 
 clean:
 	rm -rf $(VENV) .data
