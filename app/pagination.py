@@ -7,11 +7,15 @@ Keyset paging stays stable while rows are inserted concurrently, unlike OFFSET.
 from __future__ import annotations
 
 import base64
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
+from uuid import UUID
 
 import orjson
 from fastapi import Query
 from pydantic import BaseModel
+from sqlalchemy import Select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ValidationProblem
 
@@ -44,3 +48,18 @@ def decode_cursor(cursor: str | None, *, fields: tuple[str, ...]) -> dict[str, A
     if not isinstance(key, dict) or set(key) != set(fields):
         raise ValidationProblem.for_field("cursor", "not a cursor this endpoint issued", "invalid_cursor")
     return key
+
+
+async def newest_first(
+    session: AsyncSession, stmt: Select[Any], model: Any, *, cursor: str | None, limit: int
+) -> tuple[list[Any], str | None]:
+    """One page of `stmt`'s rows, newest first, keyset-paged on (created_at, id)."""
+    key = decode_cursor(cursor, fields=("created_at", "id"))
+    if key is not None:
+        after = (datetime.fromisoformat(key["created_at"]), UUID(key["id"]))
+        stmt = stmt.where(tuple_(model.created_at, model.id) < after)
+    rows = list(await session.scalars(stmt.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)))
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode_cursor({"created_at": last.created_at.isoformat(), "id": str(last.id)})

@@ -13,14 +13,14 @@ import secrets
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import and_, select, tuple_
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.caller import Caller
 from app.auth.models import ROLE_RANK, ApiKey, Role
 from app.errors import Forbidden, NotFound, Unauthorized, ValidationProblem
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import newest_first
 from app.settings import get_settings
 from app.timeutil import utcnow
 from app.units import service as units
@@ -134,23 +134,8 @@ async def list_keys(
         conditions.append(ApiKey.unit_id == unit_id)
     if not include_revoked:
         conditions.append(ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
-    key = decode_cursor(cursor, fields=("created_at", "id"))
-    if key is not None:
-        after = (datetime.fromisoformat(key["created_at"]), UUID(key["id"]))
-        conditions.append(tuple_(ApiKey.created_at, ApiKey.id) < after)
-    stmt = (
-        select(ApiKey)
-        .join(Unit, Unit.id == ApiKey.unit_id)
-        .where(and_(*conditions))
-        .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())  # type: ignore[attr-defined]
-        .limit(limit + 1)
-    )
-    keys = list(await session.scalars(stmt))
-    next_cursor = None
-    if len(keys) > limit:
-        last = keys[limit - 1]
-        next_cursor = encode_cursor({"created_at": last.created_at.isoformat(), "id": str(last.id)})
-    return keys[:limit], next_cursor
+    stmt = select(ApiKey).join(Unit, Unit.id == ApiKey.unit_id).where(and_(*conditions))
+    return await newest_first(session, stmt, ApiKey, cursor=cursor, limit=limit)
 
 
 async def revoke_key(session: AsyncSession, caller: Caller, key_id: UUID) -> ApiKey:

@@ -6,11 +6,11 @@ to keys whose subtree holds a unit it assigns. Only the issuer side sees drafts.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, text, tuple_
+from sqlalchemy import ColumnElement, and_, exists, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assignments.models import Assignment
@@ -29,7 +29,7 @@ from app.directives.schemas import (
     ReferenceRead,
 )
 from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, PreconditionFailed
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import newest_first
 from app.tasks import service as tasks
 from app.text import fold
 from app.timeutil import utcnow
@@ -262,17 +262,7 @@ async def list_directives(
                 select(DirectiveReference.directive_id).where(DirectiveReference.notation_key == notation_key(references))
             )
         )
-    key = decode_cursor(cursor, fields=("created_at", "id"))
-    if key is not None:
-        conditions.append(tuple_(Directive.created_at, Directive.id) < (datetime.fromisoformat(key["created_at"]), UUID(key["id"])))
-    stmt = select(Directive).where(*conditions).order_by(Directive.created_at.desc(), Directive.id.desc()).limit(limit + 1)  # type: ignore[attr-defined]
-    rows = list(await session.scalars(stmt))
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor({"created_at": last.created_at.isoformat(), "id": str(last.id)})
-    return rows[:limit], next_cursor
-
+    return await newest_first(session, select(Directive).where(*conditions), Directive, cursor=cursor, limit=limit)
 
 def today_local() -> date:
     return local_date(utcnow())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, select, text, tuple_
+from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assignments import service as assignments
@@ -22,7 +22,7 @@ from app.directives.models import Directive
 from app.errors import Forbidden, InvalidTransition, NotFound, PreconditionFailed, ValidationProblem
 from app.escalation import arming
 from app.events import service as events
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import newest_first
 from app.reports.models import DifficultyDecision, Report, ReportKind, ReportStatus
 from app.reports.schemas import ReportAccept, ReportCreate, ReportReturn
 from app.tasks.models import AssignmentRole, Task
@@ -269,13 +269,4 @@ async def list_reports(
         conditions.append(Report.kind == kind.value)
     if status is not None:
         conditions.append(Report.status == status.value)
-    key = decode_cursor(cursor, fields=("created_at", "id"))
-    if key is not None:
-        conditions.append(tuple_(Report.created_at, Report.id) < (datetime.fromisoformat(key["created_at"]), UUID(key["id"])))
-    stmt = select(Report).where(*conditions).order_by(Report.created_at.desc(), Report.id.desc()).limit(limit + 1)  # type: ignore[attr-defined]
-    rows = list(await session.scalars(stmt))
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor({"created_at": last.created_at.isoformat(), "id": str(last.id)})
-    return rows[:limit], next_cursor
+    return await newest_first(session, select(Report).where(*conditions), Report, cursor=cursor, limit=limit)
