@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
+from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
@@ -36,28 +37,36 @@ def encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(key)).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, *, fields: tuple[str, ...]) -> dict[str, Any] | None:
-    """The cursor's key, or a 422 naming the `cursor` parameter if it was tampered with."""
+def decode_cursor(cursor: str | None, *, fields: dict[str, Callable[[Any], Any]]) -> dict[str, Any] | None:
+    """The cursor's key with each value converted by its field's type, or a 422 on `cursor` if tampered with."""
     if cursor is None:
         return None
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = orjson.loads(raw)
-    except (ValueError, orjson.JSONDecodeError):
-        key = None
-    if not isinstance(key, dict) or set(key) != set(fields):
-        raise ValidationProblem.for_field("cursor", "not a cursor this endpoint issued", "invalid_cursor")
-    return key
+        raw = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, dict) or set(raw) != set(fields):
+            raise ValueError("keys")
+        return {name: convert(raw[name]) for name, convert in fields.items()}
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        raise ValidationProblem.for_field("cursor", "not a cursor this endpoint issued", "invalid_cursor") from None
 
+
+def integer(value: Any) -> int:
+    """A cursor's integer: exactly an int (JSON true/false and floats are not)."""
+    if type(value) is not int:
+        raise TypeError("not an integer")
+    return value
+
+
+def instant(value: Any) -> datetime:
+    return datetime.fromisoformat(value)
 
 async def newest_first(
     session: AsyncSession, stmt: Select[Any], model: Any, *, cursor: str | None, limit: int
 ) -> tuple[list[Any], str | None]:
     """One page of `stmt`'s rows, newest first, keyset-paged on (created_at, id)."""
-    key = decode_cursor(cursor, fields=("created_at", "id"))
+    key = decode_cursor(cursor, fields={"created_at": instant, "id": UUID})
     if key is not None:
-        after = (datetime.fromisoformat(key["created_at"]), UUID(key["id"]))
-        stmt = stmt.where(tuple_(model.created_at, model.id) < after)
+        stmt = stmt.where(tuple_(model.created_at, model.id) < (key["created_at"], key["id"]))
     rows = list(await session.scalars(stmt.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)))
     if len(rows) <= limit:
         return rows, None

@@ -22,7 +22,7 @@ from app.auth.models import Role
 from app.directives.models import Directive
 from app.errors import Forbidden, InvalidTransition, NotFound, ValidationProblem
 from app.events import service as events
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import decode_cursor, encode_cursor, instant
 from app.tasks.models import Task
 from app.timeutil import utcnow
 from app.units import service as units
@@ -127,9 +127,9 @@ async def list_inbox(
         conditions.append(Assignment.due_at >= due_after)
     if role is not None:
         conditions.append(Assignment.role == role)
-    key = decode_cursor(cursor, fields=("due_at", "id"))
+    key = decode_cursor(cursor, fields={"due_at": instant, "id": UUID})
     if key is not None:
-        conditions.append(tuple_(Assignment.due_at, Assignment.id) > (datetime.fromisoformat(key["due_at"]), UUID(key["id"])))
+        conditions.append(tuple_(Assignment.due_at, Assignment.id) > (key["due_at"], key["id"]))
     stmt = (
         select(Assignment, Directive.notation, Directive.subject, Task.ordinal, Task.text)
         .join(Directive, Directive.id == Assignment.directive_id)

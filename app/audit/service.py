@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.models import AuditEntry
 from app.auth.caller import Caller
 from app.auth.models import Role
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import decode_cursor, encode_cursor, integer
 from app.requestctx import request_id_var
 from app.units.models import Unit
 
@@ -69,9 +69,9 @@ async def list_entries(
         conditions.append(AuditEntry.entity_id == entity_id)
     if action is not None:
         conditions.append(AuditEntry.action == action)
-    key = decode_cursor(cursor, fields=("id",))
+    key = decode_cursor(cursor, fields={"id": integer})
     if key is not None:
-        conditions.append(AuditEntry.id < int(key["id"]))  # type: ignore[operator]
+        conditions.append(AuditEntry.id < key["id"])  # type: ignore[operator]
     rows = list(
         await session.scalars(select(AuditEntry).where(*conditions).order_by(AuditEntry.id.desc()).limit(limit + 1))  # type: ignore[union-attr]
     )

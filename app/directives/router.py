@@ -23,7 +23,7 @@ from app.directives.schemas import (
     IssueResult,
     LifecycleResult,
 )
-from app.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from app.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor, integer
 from app.parsing import ParseResult, parse
 from app.stats import service as stats
 
@@ -106,8 +106,8 @@ async def directive_progress(
     directive_id: UUID, session: Session, caller: CurrentCaller, limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     cursor: Cursor = None,
 ) -> Page[ProgressRow]:
-    key = decode_cursor(cursor, fields=("offset",))
-    offset = int(key["offset"]) if key else 0
+    key = decode_cursor(cursor, fields={"offset": integer})
+    offset = key["offset"] if key else 0
     rows, next_offset = await stats.progress(session, caller, directive_id, cursor_after=offset, limit=limit)
     return Page(items=rows, next_cursor=encode_cursor({"offset": next_offset}) if next_offset is not None else None)
 

@@ -2,9 +2,9 @@
 
 Events are written by the same transaction as the change they describe, so
 both commit or neither does. The feed orders by (txid, id) and shows only
-transactions older than every transaction still in flight
-(`pg_snapshot_xmin`): once a page is read, no event can later appear before its
-cursor, so a system that polls never misses one.
+events of transactions older than every write transaction of this database
+still in flight (`feed_cutoff`): once a page is read, no event can later
+appear before its cursor, so a system that polls never misses one.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.caller import Caller
 from app.errors import ValidationProblem
 from app.events.models import Event
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import decode_cursor, encode_cursor, integer
 
 # The scope of an event: every unit on the root-to-unit path of each unit concerned.
 _SCOPE_OF_UNITS = "ARRAY(SELECT DISTINCT p FROM units, unnest(units.path) AS p WHERE units.id = ANY(CAST(:unit_ids AS uuid[])))"
@@ -60,6 +60,39 @@ async def record_for_assignments(session: AsyncSession, event_type: str, assignm
     )
 
 
+XID_WRAP = 2**32
+
+
+async def feed_cutoff(session: AsyncSession) -> int:
+    """The txid below which every event of this database is final (committed, or never to be).
+
+    `pg_snapshot_xmin` would do, but it counts transactions of every database on
+    the server, so one long transaction anywhere would stall the feed. Instead:
+    the oldest write transaction of *this* database still running, read from
+    pg_stat_activity after this statement's snapshot, capped by the snapshot's
+    xmax (anything that starts later gets a larger txid). Statements after this
+    one take newer snapshots, so an event below the cutoff is visible to them
+    if it ever commits. The stats snapshot is cleared first because PostgreSQL
+    caches pg_stat_activity for the rest of a transaction.
+    """
+    await session.execute(text("SELECT pg_stat_clear_snapshot()"))
+    row = (
+        await session.execute(
+            text(
+                "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax, "
+                "ARRAY(SELECT backend_xid::text::bigint FROM pg_stat_activity "
+                "      WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()) AS running"
+            )
+        )
+    ).one()
+    cutoff: int = row.xmax
+    for xid32 in row.running:
+        behind = (row.xmax - xid32) % XID_WRAP  # how far below xmax, in the 32-bit xid space
+        if 0 < behind < XID_WRAP // 2:  # otherwise it began after our snapshot: a larger txid anyway
+            cutoff = min(cutoff, row.xmax - behind)
+    return cutoff
+
+
 async def feed(
     session: AsyncSession,
     caller: Caller,
@@ -69,7 +102,7 @@ async def feed(
     unit_id: UUID | None,
     limit: int,
 ) -> tuple[list[Event], str | None]:
-    key = decode_cursor(after, fields=("txid", "id"))
+    key = decode_cursor(after, fields={"txid": integer, "id": integer})
     scope_unit = unit_id or caller.unit_id
     if unit_id is not None:
         visible = await session.scalar(
@@ -83,7 +116,7 @@ async def feed(
                 """
                 SELECT id, txid, type, occurred_at, data FROM events
                 WHERE scope @> ARRAY[CAST(:unit AS uuid)]
-                  AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+                  AND txid < :cutoff
                   AND (CAST(:after_txid AS bigint) IS NULL OR (txid, id) > (CAST(:after_txid AS bigint), CAST(:after_id AS bigint)))
                   AND (CAST(:types AS text[]) IS NULL OR type = ANY(CAST(:types AS text[])))
                 ORDER BY txid, id
@@ -91,6 +124,7 @@ async def feed(
                 """
             ),
             {
+                "cutoff": await feed_cutoff(session),
                 "unit": scope_unit,
                 "after_txid": key["txid"] if key else None,
                 "after_id": key["id"] if key else None,

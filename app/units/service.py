@@ -118,9 +118,9 @@ async def list_units(
         conditions.append(Unit.path.contains([under_id]))  # type: ignore[attr-defined]
     if max_depth is not None:
         conditions.append(Unit.depth <= max_depth)
-    key = decode_cursor(cursor, fields=("code",))
+    key = decode_cursor(cursor, fields={"code": str})
     if key is not None:
-        conditions.append(Unit.code > str(key["code"]))
+        conditions.append(Unit.code > key["code"])
     stmt = select(Unit).where(and_(*conditions)).order_by(Unit.code).limit(limit + 1)
     units = list(await session.scalars(stmt))
     next_cursor = encode_cursor({"code": units[limit - 1].code}) if len(units) > limit else None
