@@ -27,6 +27,7 @@ from app.events import service as events
 from app.tasks import service as tasks
 from app.tasks.models import AssignmentRole, Task, TaskUnit
 from app.timeutil import utcnow
+from app.units.models import Unit
 
 ROLE_ORDER = {AssignmentRole.lead: 0, AssignmentRole.coordinating: 1, AssignmentRole.assignee: 2}
 
@@ -52,9 +53,10 @@ class _Rows:
 
 
 async def _units_of(session: AsyncSession, task: Task) -> list[tuple[UUID, str]]:
-    """Named units plus the selector's expansion; a unit reached twice keeps its strongest role."""
+    """Active named units plus the selector's expansion; a unit reached twice keeps its strongest role."""
     roles: dict[UUID, str] = {}
-    for tu in await session.scalars(select(TaskUnit).where(TaskUnit.task_id == task.id)):
+    named = select(TaskUnit).join(Unit, Unit.id == TaskUnit.unit_id).where(TaskUnit.task_id == task.id, Unit.active.is_(True))  # type: ignore[attr-defined]
+    for tu in await session.scalars(named):  # a unit deactivated since drafting gets no new periods
         roles[tu.unit_id] = tu.role
     if task.selector:
         selected = await session.scalars(
