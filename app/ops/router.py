@@ -20,7 +20,8 @@ async def readyz() -> JSONResponse:
     database = await service.check_database(get_engine())
     redis = await service.check_redis()
     ready = bool(database["ok"]) and bool(redis["ok"])
-    body = {"status": "ready" if ready else "not_ready", "database": database, "redis": redis}
+    workers = await service.check_worker_lag(get_engine()) if database["ok"] else {}
+    body = {"status": "ready" if ready else "not_ready", "database": database, "redis": redis, "workers": workers}
     return JSONResponse(body, status_code=200 if ready else 503)
 
 

@@ -1,4 +1,4 @@
-"""Readiness checks: the database answers and is migrated to head, Redis answers."""
+"""Readiness checks: the database answers and is migrated to head, Redis answers, and how far behind the workers are."""
 
 from __future__ import annotations
 
@@ -50,3 +50,22 @@ async def check_redis() -> dict[str, object]:
     # Queue depth and the worker's last heartbeat tell an operator about lag, not just liveness.
     age = (utcnow() - datetime.fromisoformat(beat.decode())).total_seconds() if beat else None
     return {"ok": True, "queued_jobs": queued, "worker_heartbeat_age_s": age}
+
+
+# The oldest escalation step the scan should already have fired (same conditions as the scan).
+_SCAN_LAG = """
+SELECT EXTRACT(EPOCH FROM now() - min(s.fire_at)) FROM escalation_steps s
+JOIN assignments a ON a.id = s.assignment_id
+WHERE s.status = 'pending' AND s.fire_at <= now() AND a.status IN ('pending', 'in_progress') AND a.due_at = s.due_at
+"""
+
+
+async def check_worker_lag(engine: AsyncEngine) -> dict[str, object]:
+    """How late the deadline scan is, in seconds (None when nothing is waiting). Reported, not a readiness failure:
+    a slow worker must not take the API out of a load balancer."""
+    try:
+        async with engine.connect() as conn:
+            lag = await asyncio.wait_for(conn.scalar(text(_SCAN_LAG)), timeout=2)
+    except Exception as exc:  # noqa: BLE001
+        return {"error": type(exc).__name__}
+    return {"deadline_scan_lag_s": float(lag) if lag is not None else None}
