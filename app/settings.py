@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,10 +22,29 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=10, ge=0)
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest JSON request body accepted.")
     arq_queue_name: str = Field(default="dondoc:queue")
+    worker_metrics_port: int | None = Field(
+        default=None, description="If set, each worker serves its Prometheus metrics (deliveries, scan) on this port."
+    )
     timezone: str = Field(default="Asia/Ho_Chi_Minh", description="Where local dates in documents are read.")
     api_key_pepper: str = Field(
         default="dondoc-dev-pepper",
         description="Mixed into API key hashes; set a secret value in production.",
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("dondoc_webhook_allow_private", "webhook_allow_private"),
+        description="Let webhooks reach loopback/private/link-local addresses (tests, on-premises receivers).",
+    )
+    webhook_connect_timeout_s: float = Field(
+        default=5.0, gt=0, validation_alias=AliasChoices("dondoc_webhook_connect_timeout_s", "webhook_connect_timeout_s")
+    )
+    webhook_total_timeout_s: float = Field(
+        default=10.0, gt=0, validation_alias=AliasChoices("dondoc_webhook_total_timeout_s", "webhook_total_timeout_s"),
+        description="Whole delivery attempt: resolve, connect, send, read the excerpt.",
+    )
+    webhook_lease_s: float = Field(
+        default=30.0, gt=0, validation_alias=AliasChoices("dondoc_webhook_lease_s", "webhook_lease_s"),
+        description="How long a worker holds a delivery; must exceed the total timeout. A dead worker's lease expires.",
     )
 
 

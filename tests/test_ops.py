@@ -18,7 +18,9 @@ async def test_readyz_reports_database_at_head_and_redis(client: httpx.AsyncClie
     assert body["database"]["revision"] == body["database"]["head"]
     assert body["redis"]["ok"] is True
     assert "queued_jobs" in body["redis"]
-    assert body["workers"] == {"deadline_scan_lag_s": None}  # nothing is waiting to be fired
+    assert body["workers"] == {  # nothing is waiting
+        "deadline_scan_lag_s": None, "outbox_lag_events": 0, "outbox_lag_oldest_age_s": None, "oldest_due_delivery_age_s": None,
+    }
 
 
 async def test_readyz_is_503_when_redis_is_unreachable(client: httpx.AsyncClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]

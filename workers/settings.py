@@ -4,22 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from arq import cron
+from arq import cron, func
 from arq.connections import RedisSettings
+from prometheus_client import start_http_server
 
 from app.logs import configure_logging
 from app.settings import get_settings
 from workers.jobs import daily_digest, deadline_scan, heartbeat, open_recurring_periods, purge_idempotency_keys
+from workers.webhooks import deliver_webhook, relay_outbox, sweep_deliveries
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    configure_logging(get_settings().log_level)
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    if settings.worker_metrics_port:
+        # Deliveries by outcome, steps fired and scan durations are counted here, in the worker process.
+        start_http_server(settings.worker_metrics_port)
 
 
 class WorkerSettings:
     redis_settings = RedisSettings.from_dsn(get_settings().redis_url)
     queue_name = get_settings().arq_queue_name
-    functions: list[Any] = []
+    # keep_result=0 frees a delivery job's id once it ran, so the sweeper can enqueue that attempt again.
+    functions: list[Any] = [func(deliver_webhook, keep_result=0, timeout=60)]
     cron_jobs = [
         cron(heartbeat, second={0, 30}, unique=True, run_at_startup=True),
         cron(purge_idempotency_keys, minute=17, second=0, unique=True),
@@ -27,6 +34,8 @@ class WorkerSettings:
         cron(open_recurring_periods, minute=5, second=0, unique=True, run_at_startup=True),
         cron(deadline_scan, second=0, unique=True, run_at_startup=True),  # every minute
         cron(daily_digest, hour=1, minute=0, second=0, unique=True),  # 08:00 in Vietnam
+        cron(relay_outbox, second=set(range(0, 60, 2)), unique=True, run_at_startup=True),
+        cron(sweep_deliveries, second=set(range(0, 60, 5)), unique=True, run_at_startup=True),
     ]
     on_startup = startup
     timezone = None  # arq's cron uses UTC when no timezone is set

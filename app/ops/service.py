@@ -10,10 +10,11 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from redis.asyncio import Redis
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.settings import get_settings
 from app.timeutil import utcnow
+from app.webhooks.service import webhook_health
 from workers.jobs import HEARTBEAT_KEY
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
@@ -61,11 +62,13 @@ WHERE s.status = 'pending' AND s.fire_at <= now() AND a.status IN ('pending', 'i
 
 
 async def check_worker_lag(engine: AsyncEngine) -> dict[str, object]:
-    """How late the deadline scan is, in seconds (None when nothing is waiting). Reported, not a readiness failure:
+    """How far behind the workers are: the deadline scan (seconds late), the outbox relay (events not yet
+    turned into deliveries) and deliveries (the oldest due one's age). Reported, not a readiness failure:
     a slow worker must not take the API out of a load balancer."""
     try:
-        async with engine.connect() as conn:
-            lag = await asyncio.wait_for(conn.scalar(text(_SCAN_LAG)), timeout=2)
+        async with AsyncSession(engine) as session:
+            lag = await asyncio.wait_for(session.scalar(text(_SCAN_LAG)), timeout=2)
+            webhooks = await asyncio.wait_for(webhook_health(session), timeout=2)
     except Exception as exc:  # noqa: BLE001
         return {"error": type(exc).__name__}
-    return {"deadline_scan_lag_s": float(lag) if lag is not None else None}
+    return {"deadline_scan_lag_s": float(lag) if lag is not None else None, **webhooks}

@@ -1,0 +1,166 @@
+"""Webhook deliveries per second from one worker process to a local receiver that answers at once.
+
+    .venv/bin/python bench/webhook_bench.py [--events 2000]
+
+Uses DATABASE_URL / REDIS_URL when set, else the embedded servers (as `make test` does).
+Creates a throw-away database, migrates it, subscribes one endpoint (a receiver in its own
+process on 127.0.0.1), writes `--events` events straight into the outbox, then starts one
+`dondoc worker` and times relay + delivery until every delivery is `delivered`. Prints the
+rate and the attempt latencies. The database is dropped at the end. Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.devservers import ensure_servers
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+def _receiver(port: int) -> None:
+    """A minimal HTTP/1.1 server answering 204 at once (its own process, so it does not share the worker's CPU)."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(
+                (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")), 0
+            )
+            await reader.readexactly(length)
+            writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            await writer.drain()
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(serve, "127.0.0.1", port, backlog=1024)
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def subscribe(url: str) -> None:
+    from app.auth.caller import Caller
+    from app.auth.models import Role
+    from app.db import sessionmaker
+    from app.units.schemas import UnitCreate
+    from app.units.seed import create_root_unit
+    from app.webhooks import service
+    from app.webhooks.schemas import WebhookCreate
+
+    async with sessionmaker()() as session, session.begin():
+        root = await create_root_unit(session, UnitCreate(code="SYT", name="Sở Y tế", short_name="SYT", kind="department"))
+        operator = Caller(key_id=None, unit_id=root.id, role=Role.admin)
+        await service.create_subscription(session, operator, WebhookCreate(url=url, event_types=["*"]))
+
+
+async def write_events(conn: asyncpg.Connection, count: int) -> None:
+    await conn.execute(
+        """
+        INSERT INTO events (type, data, scope)
+        SELECT 'assignment.created', jsonb_build_object('assignment_id', gen_random_uuid()), ARRAY[u.id]
+        FROM units u, generate_series(1, $1) WHERE u.code = 'SYT'
+        """,
+        count,
+    )
+
+
+async def run(url: str, events: int) -> tuple[float, list[int]]:
+    from app.settings import get_settings
+
+    settings = get_settings()
+    conn = await asyncpg.connect(url)
+    worker = None
+    try:
+        await write_events(conn, events)
+        env = {
+            **os.environ, "DATABASE_URL": url, "ARQ_QUEUE_NAME": f"dondoc-bench:{uuid.uuid4().hex[:8]}",
+            "REDIS_URL": settings.redis_url, "DONDOC_WEBHOOK_ALLOW_PRIVATE": "true", "LOG_LEVEL": "WARNING",
+        }
+        worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
+        while not await conn.fetchval("SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'"):
+            await asyncio.sleep(0.01)
+        started = time.perf_counter()  # from the first delivery: process start-up is not throughput
+        first = await conn.fetchval("SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'")
+        while (done := await conn.fetchval("SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'")) < events:
+            await asyncio.sleep(0.05)
+        rate = (done - first) / (time.perf_counter() - started)
+        durations = [r["duration_ms"] for r in await conn.fetch("SELECT duration_ms FROM webhook_attempts")]
+        return rate, durations
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=15)
+        await conn.close()
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--events", type=int, default=2000)
+    args = ap.parse_args()
+
+    servers = ensure_servers(database="postgres", persist_redis=False)
+    port = free_port()
+    receiver = multiprocessing.Process(target=_receiver, args=(port,), daemon=True)
+    receiver.start()
+    server_url = os.environ["DATABASE_URL"]
+    name = f"dondoc_bench_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(with_database(server_url, "postgres"))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            from app.migrate import upgrade_to_head
+            from app.settings import get_settings
+
+            url = with_database(server_url, name)
+            await asyncio.to_thread(upgrade_to_head, url)
+            os.environ["DATABASE_URL"] = url
+            get_settings.cache_clear()
+            get_settings().webhook_allow_private = True
+            from app.db import dispose_engine
+
+            try:
+                await subscribe(f"http://127.0.0.1:{port}/hook")
+                rate, durations = await run(url, args.events)
+            finally:
+                await dispose_engine()
+        finally:
+            os.environ["DATABASE_URL"] = server_url
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+        receiver.terminate()
+        servers.stop()
+    durations.sort()
+    print(f"{args.events} deliveries, one worker process (ARQ max_jobs=10), receiver answering 204 at once:")
+    print(f"  {rate:.0f} deliveries/s (relay + claim + POST + record)")
+    print(f"  attempt HTTP time: median {statistics.median(durations)} ms, p99 {durations[int(len(durations) * 0.99) - 1]} ms")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
