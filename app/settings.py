@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=10, ge=0)
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest JSON request body accepted.")
     arq_queue_name: str = Field(default="dondoc:queue")
+    worker_max_jobs: int = Field(
+        default=50, ge=1, le=1000, description="Jobs one worker runs at once; deliveries wait on the network, not the CPU."
+    )
     worker_metrics_port: int | None = Field(
         default=None, description="If set, each worker serves its Prometheus metrics (deliveries, scan) on this port."
     )

@@ -157,7 +157,7 @@ async def main() -> None:
         receiver.terminate()
         servers.stop()
     durations.sort()
-    print(f"{args.events} deliveries, one worker process (ARQ max_jobs=10), receiver answering 204 at once:")
+    print(f"{args.events} deliveries, one worker process (ARQ max_jobs={os.environ.get('WORKER_MAX_JOBS', 50)}), receiver answering 204 at once:")
     print(f"  {rate:.0f} deliveries/s (relay + claim + POST + record)")
     print(f"  attempt HTTP time: median {statistics.median(durations)} ms, p99 {durations[int(len(durations) * 0.99) - 1]} ms")
 

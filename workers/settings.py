@@ -25,6 +25,8 @@ async def startup(ctx: dict[str, Any]) -> None:
 class WorkerSettings:
     redis_settings = RedisSettings.from_dsn(get_settings().redis_url)
     queue_name = get_settings().arq_queue_name
+    max_jobs = get_settings().worker_max_jobs
+    poll_delay = 0.1  # seconds between queue reads when idle: a delivery should not wait half a second to start
     # keep_result=0 frees a delivery job's id once it ran, so the sweeper can enqueue that attempt again.
     functions: list[Any] = [func(deliver_webhook, keep_result=0, timeout=60)]
     cron_jobs = [
