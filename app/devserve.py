@@ -29,8 +29,8 @@ def say(message: str) -> None:
 
 async def _prepare() -> str:
     """Seed once and return a working admin key (reusing the one on disk when it still works)."""
-    from app.auth.service import authenticate, bootstrap_key
     from app.auth.models import Role
+    from app.auth.service import authenticate, bootstrap_key
     from app.db import dispose_engine, sessionmaker
     from app.errors import Unauthorized
     from app.units.demo_data import ROOT_CODE

@@ -9,10 +9,10 @@ from app.assignments.router import router as assignments_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as keys_router
 from app.calendar.router import router as calendar_router
+from app.db import dispose_engine
 from app.directives.router import router as directives_router
 from app.escalation.router import router as escalation_router
 from app.events.router import router as events_router
-from app.db import dispose_engine
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.logs import configure_logging
 from app.middleware import API_PREFIX, RequestContext

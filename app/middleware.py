@@ -16,7 +16,7 @@ from typing import Any
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PayloadTooLarge
+from app.errors import PayloadTooLarge, ValidationProblem
 from app.problems import problem_response
 from app.requestctx import request_id_var
 
@@ -59,7 +59,9 @@ class RequestContext:
             await send(message)
 
         try:
-            if _declared_length(scope) > self.max_body_bytes:
+            if b"%00" in scope.get("query_string", b""):
+                await self._bad_query(scope, receive, send_with_id)
+            elif _declared_length(scope) > self.max_body_bytes:
                 await self._too_large(scope, receive, send_with_id)
             else:
                 await self.app(scope, self._limited(receive), send_with_id)
@@ -88,6 +90,10 @@ class RequestContext:
         error = PayloadTooLarge(f"The request body exceeds {self.max_body_bytes} bytes.", limit=self.max_body_bytes)
         response = problem_response(error.problem(scope.get("path")))
         await response(scope, receive, send)
+
+    async def _bad_query(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = ValidationProblem("The query string contains a NUL character (%00), which no parameter accepts.")
+        await problem_response(error.problem(scope.get("path")))(scope, receive, send)
 
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:
         route = _route_template(scope)

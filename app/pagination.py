@@ -7,8 +7,8 @@ Keyset paging stays stable while rows are inserted concurrently, unlike OFFSET.
 from __future__ import annotations
 
 import base64
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -93,6 +93,16 @@ async def _integrity_error(request: Request, exc: Exception) -> Response:
     return problem_response(Conflict("The change conflicts with existing data; retry.").problem(request.url.path))
 
 
+async def _data_exception(request: Request, exc: Exception) -> Response:
+    """PostgreSQL's class 22 (data exception: a value out of range, text it cannot store...) is bad input."""
+    assert isinstance(exc, DBAPIError)
+    if getattr(exc.orig, "sqlstate", "") and str(getattr(exc.orig, "sqlstate", "")).startswith("22"):
+        log.info("data exception from the database: %s", exc.orig)
+        problem = ValidationProblem("A value in the request cannot be stored or compared: " + type(exc.orig).__name__ + ".")
+        return problem_response(problem.problem(request.url.path))
+    return await _unhandled(request, exc)
+
+
 async def _unhandled(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error")
     body = {
@@ -110,4 +120,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DBAPIError, _data_exception)
     app.add_exception_handler(Exception, _unhandled)

@@ -104,3 +104,24 @@ async def test_wrong_method_is_405_problem(client: httpx.AsyncClient, db: str) -
     response = await client.put("/v1/units")
     assert response.status_code == 405
     assert response.headers["content-type"] == PROBLEM
+
+
+async def test_nul_character_in_a_body_is_422_naming_the_field(client: httpx.AsyncClient, province: Province) -> None:
+    body = {"code": "X", "name": "Trạm\u0000", "kind": "office", "parent_code": "SYT"}
+    response = await client.post("/v1/units", json=body, headers=province.auth("root_admin"))
+    assert response.status_code == 422
+    assert "name" in response.json()["detail"]
+
+
+async def test_lone_surrogate_in_a_body_is_422(client: httpx.AsyncClient, province: Province) -> None:
+    raw = b'{"code": "X", "name": "\\udb3b", "kind": "office", "parent_code": "SYT"}'
+    response = await client.post(
+        "/v1/units", content=raw, headers={**province.auth("root_admin"), "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+
+
+async def test_nul_character_in_the_query_is_422(client: httpx.AsyncClient, province: Province) -> None:
+    response = await client.get("/v1/events?types=a%00b", headers=province.auth("root_admin"))
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"

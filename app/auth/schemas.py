@@ -7,7 +7,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.auth.models import Role
-from app.units.schemas import Code, StrictModel
+from app.units.schemas import Code
+from app.validation import StrictModel
 
 KeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 

@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from app.calendar.models import DayKind
-from app.units.schemas import StrictModel
+from app.validation import StrictModel
 
 
 class CalendarDayIn(StrictModel):

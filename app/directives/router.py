@@ -14,9 +14,9 @@ from app.directives.models import DirectiveStatus
 from app.directives.schemas import (
     DirectiveCreate,
     DirectiveImport,
-    DirectiveTextIn,
     DirectiveRead,
     DirectiveSummary,
+    DirectiveTextIn,
     DirectiveUpdate,
     DocType,
     ImportResult,

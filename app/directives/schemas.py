@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from app.directives.models import DirectiveStatus, Urgency
 from app.tasks.schemas import TaskIn, TaskRead
-from app.units.schemas import Code, StrictModel
+from app.units.schemas import Code
+from app.validation import StrictModel
 
 
 class DocType(enum.StrEnum):

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assignments.models import Assignment
 from app.audit import service as audit
-from app.calendar.service import local_date
 from app.auth.caller import Caller
 from app.auth.models import Role
+from app.calendar.service import local_date
 from app.directives.models import Directive, DirectiveReference, DirectiveStatus
 from app.directives.schemas import (
     DirectiveCreate,

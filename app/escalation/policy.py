@@ -5,7 +5,6 @@ from __future__ import annotations
 from uuid import UUID
 
 import orjson
-
 from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 

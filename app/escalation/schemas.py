@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.escalation.models import StepKind, StepStatus
-from app.units.schemas import StrictModel
+from app.validation import StrictModel
 
 
 class Audience(enum.StrEnum):

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from app.parsing.patterns import DATE_BODY, Scan, date_from_match, make_date, squash
 from app.calendar.national import add_calendar_days, add_working_days
+from app.parsing.patterns import DATE_BODY, Scan, date_from_match, make_date, squash
 
 BEFORE = "before"
 BY = "by"

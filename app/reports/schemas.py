@@ -6,10 +6,18 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from app.reports.models import DifficultyDecision, ReportKind, ReportStatus
-from app.units.schemas import StrictModel
+from app.validation import StrictModel
 
 Comment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 

@@ -9,7 +9,8 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.tasks.models import AssignmentRole, DueKind, Recurrence
-from app.units.schemas import Code, KindCode, StrictModel
+from app.units.schemas import Code, KindCode
+from app.validation import StrictModel
 
 UnitIds = Annotated[list[UUID], Field(max_length=5000)]
 UnitCodes = Annotated[list[Code], Field(max_length=5000)]

@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from app.text import nfc
 from app.units.models import ALIAS_MAX, ALIASES_MAX, CODE_MAX, NAME_MAX, SHORT_NAME_MAX
+from app.validation import StrictModel
 
 # Codes are keys for scripts and imports: no spaces, no accents, case kept as given.
 Code = Annotated[
@@ -29,12 +30,6 @@ def _dedupe(aliases: list[str]) -> list[str]:
 
 
 Aliases = Annotated[list[Alias], Field(max_length=ALIASES_MAX), AfterValidator(_dedupe)]
-
-
-class StrictModel(BaseModel):
-    """Request bodies reject unknown fields: a typo must not be silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class UnitCreate(StrictModel):

@@ -8,7 +8,8 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.units.schemas import Code, StrictModel
+from app.units.schemas import Code
+from app.validation import StrictModel
 from app.webhooks.delivery import UnsafeTarget, url_parts
 from app.webhooks.models import DeliveryStatus
 
