@@ -96,15 +96,17 @@ async def test_a_worker_killed_mid_delivery_only_delays_it(
 
     receiver.behaviour = stall_first
     hook = await subscribe(client, province, await receiver.start())
-    short = {"DONDOC_WEBHOOK_LEASE_S": "4", "DONDOC_WEBHOOK_TOTAL_TIMEOUT_S": "3"}
+    # A short lease so the test is quick, yet long enough that a slow machine kills the worker before
+    # its own timeout records the attempt (the point is the lost worker, not a timeout).
+    short = {"DONDOC_WEBHOOK_LEASE_S": "7", "DONDOC_WEBHOOK_TOTAL_TIMEOUT_S": "6"}
     first = start_worker(**short)
     second = None
     try:
         await issue_directive(client, province, ["TYT-TV"])
-        await wait_for(lambda: len(receiver.requests) == 1, timeout=20)
+        await wait_for(lambda: len(receiver.requests) == 1, timeout=45)
         stop(first, signal.SIGKILL)
         second = start_worker(**short)
-        await wait_for(lambda: len(receiver.ids_delivered()) == 1, timeout=25)
+        await wait_for(lambda: len(receiver.ids_delivered()) == 1, timeout=45)
     finally:
         stop(first, signal.SIGKILL)
         if second is not None:
