@@ -10,7 +10,13 @@ from prometheus_client import start_http_server
 
 from app.logs import configure_logging
 from app.settings import get_settings
-from workers.jobs import daily_digest, deadline_scan, heartbeat, open_recurring_periods, purge_idempotency_keys
+from workers.jobs import (
+    daily_digest,
+    deadline_scan,
+    heartbeat,
+    open_recurring_periods,
+    purge_idempotency_keys,
+)
 from workers.webhooks import deliver_webhook, relay_outbox, sweep_deliveries
 
 
