@@ -17,25 +17,31 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calendar.service import WorkingCalendar, load_calendar
+from app.directives.models import Directive, Urgency
 from app.escalation.models import EscalationPolicy
-from app.escalation.schemas import DEFAULT_STEPS, StepSpec
+from app.escalation.schemas import DEFAULT_STEPS, URGENT_STEPS, StepSpec
 
 
-async def steps_by_directive(session: AsyncSession, directive_ids: set[UUID]) -> tuple[list[StepSpec], dict[UUID, list[StepSpec]]]:
-    """The default steps, and the overriding steps of those directives that have their own."""
+async def steps_by_directive(session: AsyncSession, directive_ids: set[UUID]) -> dict[UUID, list[StepSpec]]:
+    """The steps each directive is chased with: its own policy, else the urgent or the default one."""
     rows = await session.scalars(
         select(EscalationPolicy).where(
             (EscalationPolicy.directive_id.is_(None)) | (EscalationPolicy.directive_id.in_(directive_ids))  # type: ignore[union-attr]
         )
     )
-    default, overrides = list(DEFAULT_STEPS), {}
+    default, own = list(DEFAULT_STEPS), {}
     for policy in rows:
         steps = [StepSpec.model_validate(s) for s in policy.steps]
         if policy.directive_id is None:
             default = steps
         else:
-            overrides[policy.directive_id] = steps
-    return default, overrides
+            own[policy.directive_id] = steps
+    urgent = set(
+        await session.scalars(
+            select(Directive.id).where(Directive.id.in_(directive_ids), Directive.urgency != Urgency.normal)  # type: ignore[attr-defined]
+        )
+    )
+    return {d: own.get(d) or (list(URGENT_STEPS) if d in urgent else default) for d in directive_ids}
 
 
 def _moments(steps: Sequence[StepSpec], due_at: datetime, now: datetime, calendar: WorkingCalendar) -> list[tuple[StepSpec, datetime]]:
@@ -57,11 +63,11 @@ async def arm(session: AsyncSession, assignment_ids: Sequence[UUID], now: dateti
             {"ids": list(assignment_ids)},
         )
     ).all()
-    default, overrides = await steps_by_directive(session, {p.directive_id for p in pairs})
+    steps = await steps_by_directive(session, {p.directive_id for p in pairs})
     calendar = await load_calendar(session)
     cols: dict[str, list[object]] = {k: [] for k in ("directive", "due", "key", "kind", "level", "notify", "fire")}
     for directive_id, due_at in pairs:
-        for step, fire_at in _moments(overrides.get(directive_id, default), due_at, now, calendar):
+        for step, fire_at in _moments(steps[directive_id], due_at, now, calendar):
             for name, value in zip(
                 cols,
                 (directive_id, due_at, step.key, step.kind.value, step.level, ",".join(a.value for a in step.notify), fire_at),

@@ -60,8 +60,8 @@ async def get_for_directive(session: AsyncSession, caller: Caller, directive_id:
     await directives.get_directive(session, caller, directive_id)
     policy = await session.scalar(select(EscalationPolicy).where(EscalationPolicy.directive_id == directive_id))
     if policy is None:
-        default = await get_default(session)
-        return PolicyRead(directive_id=str(directive_id), is_default=True, steps=default.steps, version=0)
+        steps = (await arming.steps_by_directive(session, {directive_id}))[directive_id]
+        return PolicyRead(directive_id=str(directive_id), is_default=True, steps=steps, version=0)
     return _read(policy, directive_id, [StepSpec.model_validate(s) for s in policy.steps])
 
 

@@ -77,3 +77,11 @@ DEFAULT_STEPS = [
     StepSpec(key="escalate_1", kind=StepKind.escalation, offset_working_days=3, level=1, notify=[Audience.parent, Audience.report_to]),
     StepSpec(key="escalate_2", kind=StepKind.escalation, offset_working_days=7, level=2, notify=[Audience.issuer]),
 ]
+
+# Khẩn, thượng khẩn and hỏa tốc directives are chased harder unless they carry a policy of their own.
+URGENT_STEPS = [
+    StepSpec(key="remind_1", kind=StepKind.reminder, offset_working_days=-1, notify=[Audience.unit]),
+    StepSpec(key="overdue", kind=StepKind.overdue, offset_working_days=0, notify=[Audience.unit, Audience.parent]),
+    StepSpec(key="escalate_1", kind=StepKind.escalation, offset_working_days=1, level=1, notify=[Audience.parent, Audience.report_to]),
+    StepSpec(key="escalate_2", kind=StepKind.escalation, offset_working_days=3, level=2, notify=[Audience.issuer]),
+]

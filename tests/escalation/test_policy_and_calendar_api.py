@@ -124,3 +124,15 @@ async def test_withdrawing_an_undeclared_day_is_404(client: httpx.AsyncClient, p
 async def test_national_holidays_answer_from_the_national_calendar(client: httpx.AsyncClient, province: Province) -> None:
     answer = (await client.get("/v1/calendar/days/2024-02-12", headers=province.auth("root_reader"))).json()
     assert answer == {"day": "2024-02-12", "is_working_day": False, "source": "national"}  # Tết Giáp Thìn
+
+
+async def test_urgent_directives_are_chased_harder_by_default(client: httpx.AsyncClient, province: Province) -> None:
+    d_id = await issued_directive(client, province)  # hỏa tốc
+    policy = (await client.get(f"/v1/directives/{d_id}/escalation-policy", headers=province.auth("root_issuer"))).json()
+    assert policy["is_default"] is True
+    assert [(s["key"], s["offset_working_days"]) for s in policy["steps"]] == [
+        ("remind_1", -1), ("overdue", 0), ("escalate_1", 1), ("escalate_2", 3)
+    ]
+    inbox = (await client.get("/v1/assignments", params={"directive_id": d_id}, headers=province.auth("root_issuer"))).json()
+    steps = (await client.get(f"/v1/assignments/{inbox['items'][0]['id']}/escalations", headers=province.auth("root_issuer"))).json()
+    assert [s["step_key"] for s in steps] == ["remind_1", "overdue", "escalate_1", "escalate_2"]
