@@ -23,6 +23,7 @@ from app.directives.schemas import (
     IssueResult,
     LifecycleResult,
 )
+from app.etags import etag
 from app.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor, integer
 from app.parsing import ParseResult, parse
 from app.stats import service as stats
@@ -33,7 +34,7 @@ IfMatch = Annotated[str | None, Header(description="The ETag you read; 412 if th
 
 
 def _etag(response: Response, version: int) -> None:
-    response.headers["ETag"] = f'"{version}"'
+    response.headers["ETag"] = etag(version)
 
 
 @router.post("/directives", status_code=status.HTTP_201_CREATED)

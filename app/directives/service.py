@@ -13,6 +13,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, and_, exists, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import etags
 from app.assignments.models import Assignment
 from app.audit import service as audit
 from app.auth.caller import Caller
@@ -28,7 +29,7 @@ from app.directives.schemas import (
     ReferenceIn,
     ReferenceRead,
 )
-from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, PreconditionFailed
+from app.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from app.pagination import newest_first
 from app.tasks import service as tasks
 from app.text import fold
@@ -83,13 +84,7 @@ async def get_for_issuer(session: AsyncSession, caller: Caller, directive_id: UU
 
 
 def check_etag(directive: Directive, if_match: str | None) -> None:
-    if if_match is None:
-        return
-    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
-    if "*" not in tags and f'"{directive.version}"' not in tags:
-        raise PreconditionFailed(
-            f"Directive {directive.id} is at version {directive.version}; fetch it again.", current_etag=f'"{directive.version}"'
-        )
+    etags.require_match(if_match, version=directive.version, what=f"Directive {directive.id}")
 
 
 async def create_directive(session: AsyncSession, caller: Caller, data: DirectiveCreate) -> Directive:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Header, Query, Response
 
 from app.auth.deps import CurrentCaller
 from app.db import Session
+from app.etags import etag
 from app.pagination import Cursor, Limit, Page
 from app.reports import service
 from app.reports.models import ReportKind, ReportStatus
@@ -39,7 +40,7 @@ async def list_reports(
 @router.get("/reports/{report_id}")
 async def get_report(report_id: UUID, session: Session, caller: CurrentCaller, response: Response) -> ReportRead:
     report = await service.get_report(session, caller, report_id)
-    response.headers["ETag"] = f'"{report.version}"'
+    response.headers["ETag"] = etag(report.version)
     return ReportRead.model_validate(report)
 
 

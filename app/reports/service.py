@@ -13,13 +13,14 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import etags
 from app.assignments import service as assignments
 from app.assignments.models import OPEN_STATUSES, Assignment, AssignmentStatus
 from app.audit import service as audit
 from app.auth.caller import Caller
 from app.auth.models import Role
 from app.directives.models import Directive
-from app.errors import Forbidden, InvalidTransition, NotFound, PreconditionFailed, ValidationProblem
+from app.errors import Forbidden, InvalidTransition, NotFound, ValidationProblem
 from app.escalation import arming
 from app.events import service as events
 from app.pagination import newest_first
@@ -125,8 +126,7 @@ async def _get_for_review(
     await session.refresh(report, with_for_update=True)
     if not await _issuer_side(session, caller, assignment):
         raise Forbidden("Only the issuer's side (the directive's issuer or the task's report-to unit) decides on reports.")
-    if if_match is not None and f'"{report.version}"' not in [t.strip().removeprefix("W/") for t in if_match.split(",")]:
-        raise PreconditionFailed(f"Report {report.id} is at version {report.version}.", current_etag=f'"{report.version}"')
+    etags.require_match(if_match, version=report.version, what=f"Report {report.id}")
     if report.status != ReportStatus.submitted:
         raise InvalidTransition(
             f"Report {report.id} is {report.status}; only submitted reports can be decided.", current_status=report.status

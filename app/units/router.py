@@ -7,6 +7,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 
 from app.auth.deps import CurrentCaller
 from app.db import Session
+from app.etags import etag
 from app.pagination import Cursor, Limit, Page
 from app.units import batch, service
 from app.units.schemas import (
@@ -27,7 +28,7 @@ SearchQuery = Annotated[str | None, Query(max_length=200, description="Accent-in
 
 
 def _with_etag(response: Response, unit_version: int) -> None:
-    response.headers["ETag"] = f'"{unit_version}"'
+    response.headers["ETag"] = etag(unit_version)
 
 
 @router.get("/units")

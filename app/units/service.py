@@ -14,10 +14,11 @@ from sqlalchemy import ColumnElement, and_, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import etags
 from app.audit import service as audit
 from app.auth.caller import Caller
 from app.auth.models import Role
-from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationProblem
+from app.errors import Conflict, Forbidden, NotFound, ValidationProblem
 from app.pagination import decode_cursor, encode_cursor
 from app.text import fold
 from app.timeutil import utcnow
@@ -200,18 +201,7 @@ def snapshot(unit: Unit) -> dict[str, Any]:
 
 
 def check_etag(unit: Unit, if_match: str | None) -> None:
-    """Honour `If-Match` (RFC 9110): any listed tag or `*` must match the current version."""
-    if if_match is None:
-        return
-    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
-    if "*" not in tags and etag(unit) not in tags:
-        raise PreconditionFailed(
-            f"Unit {unit.id} is at version {unit.version}; fetch it again and retry.", current_etag=etag(unit)
-        )
-
-
-def etag(unit: Unit) -> str:
-    return f'"{unit.version}"'
+    etags.require_match(if_match, version=unit.version, what=f"Unit {unit.id}")
 
 
 async def update_unit(
