@@ -66,7 +66,7 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 25  # workers finish running jobs first (job_completion_wait)
     for child in children:
         try:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))

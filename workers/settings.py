@@ -33,6 +33,9 @@ class WorkerSettings:
     queue_name = get_settings().arq_queue_name
     max_jobs = get_settings().worker_max_jobs
     poll_delay = 0.1  # seconds between queue reads when idle: a delivery should not wait half a second to start
+    # On SIGTERM/SIGINT, stop taking jobs and let running ones finish (a delivery records its outcome)
+    # rather than cancel them mid-way; longer than one delivery attempt's total timeout.
+    job_completion_wait = 20
     # keep_result=0 frees a delivery job's id once it ran, so the sweeper can enqueue that attempt again.
     functions: list[Any] = [func(deliver_webhook, keep_result=0, timeout=60)]
     cron_jobs = [
