@@ -1,12 +1,18 @@
 """Webhook deliveries per second from one worker process to a local receiver that answers at once.
 
-    .venv/bin/python bench/webhook_bench.py [--events 2000]
+    .venv/bin/python bench/webhook_bench.py [--events 5000]
 
 Uses DATABASE_URL / REDIS_URL when set, else the embedded servers (as `make test` does).
 Creates a throw-away database, migrates it, subscribes one endpoint (a receiver in its own
 process on 127.0.0.1), writes `--events` events straight into the outbox, then starts one
-`dondoc worker` and times relay + delivery until every delivery is `delivered`. Prints the
-rate and the attempt latencies. The database is dropped at the end. Not a test.
+`dondoc worker` and times relay + delivery (batch claim, concurrent POSTs, set-based record)
+until every delivery is `delivered`. Prints the rate and the attempt latencies. The database is
+dropped at the end. Not a test.
+
+The receiver answers `204` at once and keeps connections alive (HTTP/1.1's default), as a real
+receiver behind any web server does; the worker reuses its connections within a batch job, so a
+receiver that closed every connection would measure TCP set-up on both sides of loopback instead.
+`--close` makes it answer `Connection: close` every time, for comparison.
 """
 
 from __future__ import annotations
@@ -36,18 +42,24 @@ def with_database(url: str, database: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
 
 
-def _receiver(port: int) -> None:
-    """A minimal HTTP/1.1 server answering 204 at once (its own process, so it does not share the worker's CPU)."""
+def _receiver(port: int, close: bool = False) -> None:
+    """A minimal HTTP/1.1 server answering 204 at once, keep-alive (its own process: it does not share the worker's CPU)."""
+    answer = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n" + (b"Connection: close\r\n" if close else b"") + b"\r\n"
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = next(
-                (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")), 0
-            )
-            await reader.readexactly(length)
-            writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-            await writer.drain()
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")), 0
+                )
+                await reader.readexactly(length)
+                writer.write(answer)
+                await writer.drain()
+                if close:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the client closed the connection
         finally:
             writer.close()
 
@@ -121,12 +133,13 @@ async def run(url: str, events: int) -> tuple[float, list[int]]:
 
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--events", type=int, default=2000)
+    ap.add_argument("--events", type=int, default=5000)
+    ap.add_argument("--close", action="store_true", help="the receiver closes the connection after every answer")
     args = ap.parse_args()
 
     servers = ensure_servers(database="postgres", persist_redis=False)
     port = free_port()
-    receiver = multiprocessing.Process(target=_receiver, args=(port,), daemon=True)
+    receiver = multiprocessing.Process(target=_receiver, args=(port, args.close), daemon=True)
     receiver.start()
     server_url = os.environ["DATABASE_URL"]
     name = f"dondoc_bench_{uuid.uuid4().hex[:10]}"
@@ -157,8 +170,11 @@ async def main() -> None:
         receiver.terminate()
         servers.stop()
     durations.sort()
-    print(f"{args.events} deliveries, one worker process (ARQ max_jobs={os.environ.get('WORKER_MAX_JOBS', 50)}), receiver answering 204 at once:")
-    print(f"  {rate:.0f} deliveries/s (relay + claim + POST + record)")
+    from app.webhooks.batch import CONCURRENCY
+
+    kind = "closing every connection" if args.close else "keep-alive"
+    print(f"{args.events} deliveries, one worker process, {CONCURRENCY} in flight per endpoint, receiver answering 204 at once ({kind}):")
+    print(f"  {rate:.0f} deliveries/s (relay + batch claim + concurrent POSTs + set-based record)")
     print(f"  attempt HTTP time: median {statistics.median(durations)} ms, p99 {durations[int(len(durations) * 0.99) - 1]} ms")
 
 

@@ -15,12 +15,13 @@ from workers.settings import WorkerSettings
 
 async def test_worker_runs_heartbeat_and_readyz_sees_it(database_url: str) -> None:
     settings = get_settings()
-    redis = await create_pool(RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.arq_queue_name)
+    # A queue of its own: a burst worker waits for every job in its queue, and other tests leave theirs behind.
+    queue = f"{settings.arq_queue_name}:heartbeat"
+    redis = await create_pool(RedisSettings.from_dsn(settings.redis_url), default_queue_name=queue)
     await redis.delete(HEARTBEAT_KEY)
-    await redis.enqueue_job("heartbeat", _queue_name=settings.arq_queue_name)
+    await redis.enqueue_job("heartbeat", _queue_name=queue)
     worker = Worker(
-        functions=[heartbeat], redis_pool=redis, queue_name=settings.arq_queue_name, burst=True, poll_delay=0.05,
-        handle_signals=False,
+        functions=[heartbeat], redis_pool=redis, queue_name=queue, burst=True, poll_delay=0.05, handle_signals=False,
     )
     await asyncio.wait_for(worker.main(), timeout=20)
     assert worker.jobs_complete == 1

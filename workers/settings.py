@@ -17,7 +17,7 @@ from workers.jobs import (
     open_recurring_periods,
     purge_idempotency_keys,
 )
-from workers.webhooks import deliver_webhook, relay_outbox, sweep_deliveries
+from workers.webhooks import BATCH_JOB_TIMEOUT_S, deliver_batch, relay_outbox, sweep_deliveries
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -36,8 +36,10 @@ class WorkerSettings:
     # On SIGTERM/SIGINT, stop taking jobs and let running ones finish (a delivery records its outcome)
     # rather than cancel them mid-way; longer than one delivery attempt's total timeout.
     job_completion_wait = 20
-    # keep_result=0 frees a delivery job's id once it ran, so the sweeper can enqueue that attempt again.
-    functions: list[Any] = [func(deliver_webhook, keep_result=0, timeout=60)]
+    functions: list[Any] = [
+        # keep_result=0 frees a batch job's id once it ran, so that endpoint can be woken under it again.
+        func(deliver_batch, keep_result=0, timeout=BATCH_JOB_TIMEOUT_S),
+    ]
     cron_jobs = [
         cron(heartbeat, second={0, 30}, unique=True, run_at_startup=True),
         cron(purge_idempotency_keys, minute=17, second=0, unique=True),

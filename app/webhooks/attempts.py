@@ -1,35 +1,34 @@
-"""A delivery attempt (lần gửi): claim the row, call the endpoint outside any transaction, record the outcome.
+"""Delivery attempts (lần gửi): what one sends, and their outcomes recorded a batch at a time.
 
-Claim and outcome are separate short transactions; the HTTP call holds no database connection.
-The claim is a lease (`locked_until`): if a worker dies mid-call, the lease expires, the sweeper
-re-enqueues, the next claim records the lost attempt as `worker_lost` and tries again. The outcome
-is recorded only by the holder of the current claim, so a late answer can never overwrite a newer one.
+Claim (`app.webhooks.claims`) and outcome are separate short transactions; the HTTP calls hold
+no database connection. An outcome is recorded only by the holder of the current claim, so a
+late answer can never overwrite a newer one. Recording is set-based: one statement stores a
+batch's attempts, one moves its deliveries on. A claimed delivery the job could not start in time
+(its lease would run out mid-call) is released untried.
 """
 
 from __future__ import annotations
 
 import enum
-import time
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from uuid import UUID
 
-import orjson
-from prometheus_client import Counter
+from prometheus_client import Counter as PromCounter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.events import service as events
 from app.timeutil import utcnow
-from app.webhooks import signing
-from app.webhooks.delivery import MAX_ATTEMPTS, AttemptResult, next_delay
-from app.webhooks.models import DeliveryKind, DeliveryStatus, WebhookSubscription
+from app.webhooks.delivery import AttemptResult, next_delay
+from app.webhooks.models import DeliveryStatus
 
 # An endpoint whose deliveries have failed without a single success for this long is disabled.
 FAILING_LIMIT = timedelta(days=5)
 
-DELIVERIES = Counter("dondoc_webhook_deliveries", "Webhook delivery attempts by outcome", ["outcome"])
+DELIVERIES = PromCounter("dondoc_webhook_deliveries", "Webhook delivery attempts by outcome", ["outcome"])
 
 
 class Outcome(enum.StrEnum):
@@ -37,6 +36,7 @@ class Outcome(enum.StrEnum):
     retrying = "retrying"
     failed = "failed"
     stale = "stale"  # our lease was taken over; the newer claim decides
+    worker_lost = "worker_lost"  # a dead worker's attempt, found by a later claim
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,192 +44,157 @@ class Claim:
     """What one attempt sends, fixed in the claim's transaction."""
 
     delivery_id: UUID
-    subscription_id: UUID
     attempt: int
-    url: str
     headers: dict[str, str]
     body: bytes
+    previous_attempt_at: datetime | None = None  # restored if the attempt is released untried
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    outcome: Outcome
-    attempt: int
-    retry_in_s: float | None = None
-
-
-_CLAIM = text(
+# ON CONFLICT: a reclaimer may have written `worker_lost` for this number; the real answer replaces it.
+_STORE_ATTEMPTS = text(
     """
-    WITH target AS (
-        SELECT id, status AS old_status, attempt_count AS old_count, last_attempt_at AS old_started
-        FROM webhook_deliveries
-        WHERE id = :id
-          AND ((status = 'pending' AND next_attempt_at <= now()) OR (status = 'in_flight' AND locked_until < now()))
-        FOR UPDATE SKIP LOCKED
+    INSERT INTO webhook_attempts (delivery_id, number, started_at, duration_ms, status_code, error, response_excerpt)
+    SELECT * FROM unnest(
+        CAST(:ids AS uuid[]), CAST(:numbers AS int[]), CAST(:started AS timestamptz[]), CAST(:ms AS int[]),
+        CAST(:codes AS int[]), CAST(:errors AS text[]), CAST(:excerpts AS text[])
     )
+    ON CONFLICT (delivery_id, number) DO UPDATE
+    SET started_at = EXCLUDED.started_at, duration_ms = EXCLUDED.duration_ms, status_code = EXCLUDED.status_code,
+        error = EXCLUDED.error, response_excerpt = EXCLUDED.response_excerpt
+    """
+)
+
+# Only rows still held by the claim that made the attempt move on; the others are stale.
+_MOVE_ON = text(
+    """
     UPDATE webhook_deliveries d
-    SET status = 'in_flight', attempt_count = d.attempt_count + 1, last_attempt_at = now(),
-        locked_until = now() + make_interval(secs => :lease)
-    FROM target WHERE d.id = target.id
-    RETURNING d.id, d.subscription_id, d.kind, d.event_id, d.event_type, d.message_id, d.created_at,
-              d.attempt_count, target.old_status, target.old_count, target.old_started
+    SET status = v.status, last_error = v.error, locked_until = NULL,
+        next_attempt_at = CASE WHEN v.status = 'pending' THEN now() + make_interval(secs => v.delay) END,
+        finished_at = CASE WHEN v.status = 'pending' THEN d.finished_at ELSE now() END
+    FROM unnest(
+        CAST(:ids AS uuid[]), CAST(:numbers AS int[]), CAST(:statuses AS text[]), CAST(:errors AS text[]),
+        CAST(:delays AS float8[])
+    ) AS v(id, number, status, error, delay)
+    WHERE d.id = v.id AND d.status = 'in_flight' AND d.attempt_count = v.number
+    RETURNING d.id
     """
 )
 
 
-async def claim(session: AsyncSession, delivery_id: UUID, *, lease_s: float) -> Claim | None:
-    """Take the delivery if it is due and nobody holds it; None when there is nothing to do."""
-    row = (await session.execute(_CLAIM, {"id": delivery_id, "lease": lease_s})).first()
-    if row is None:
-        return None
-    if row.old_status == DeliveryStatus.in_flight:
-        await _record_lost_attempt(session, delivery_id, row.old_count, row.old_started)
-    subscription = await session.get(WebhookSubscription, row.subscription_id)
-    if subscription is None or not subscription.active:
-        await _finish(session, delivery_id, DeliveryStatus.failed, "endpoint_disabled")
-        return None
-    if row.attempt_count > MAX_ATTEMPTS:  # lost workers used the attempts up
-        await _finish(session, delivery_id, DeliveryStatus.failed, "attempts_exhausted")
-        DELIVERIES.labels(Outcome.failed).inc()
-        return None
-    message = await _message(session, row)
-    if message is None:
-        await _finish(session, delivery_id, DeliveryStatus.failed, "event_missing")
-        return None
-    body = orjson.dumps(message)
-    return Claim(
-        delivery_id=delivery_id, subscription_id=subscription.id, attempt=row.attempt_count, url=subscription.url,
-        headers=signing.headers(
-            signing_secrets(subscription), message_id=row.message_id, timestamp=int(time.time()), body=body
-        ),
-        body=body,
-    )
+# A claimed delivery that was never tried goes back as it was, due again at once.
+_RELEASE = text(
+    """
+    UPDATE webhook_deliveries d
+    SET status = 'pending', attempt_count = v.number - 1, last_attempt_at = v.previous, locked_until = NULL,
+        next_attempt_at = COALESCE(d.next_attempt_at, now())
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:numbers AS int[]), CAST(:previous AS timestamptz[])) AS v(id, number, previous)
+    WHERE d.id = v.id AND d.status = 'in_flight' AND d.attempt_count = v.number
+    """
+)
 
 
-def signing_secrets(subscription: WebhookSubscription) -> list[str]:
-    """The current secret, and the previous one while its 24 hours of overlap last."""
-    keys = [subscription.secret]
-    expires = subscription.previous_secret_expires_at
-    if subscription.previous_secret and expires is not None and expires > utcnow():
-        keys.append(subscription.previous_secret)
-    return keys
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    outcome: Outcome
+    status: DeliveryStatus
+    error: str | None
+    delay_s: float | None = None
 
 
-def _utc_z(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-async def _message(session: AsyncSession, row: Any) -> dict[str, Any] | None:
-    """The Standard Webhooks body `{"type", "timestamp", "data"}`; the same bytes on every attempt."""
-    if row.kind == DeliveryKind.ping or row.event_id is None:
-        data = {"id": row.message_id, "occurred_at": _utc_z(row.created_at), "subscription_id": str(row.subscription_id)}
-        return {"type": row.event_type, "timestamp": _utc_z(row.created_at), "data": data}
-    event = (
-        await session.execute(text("SELECT id, type, occurred_at, data FROM events WHERE id = :id"), {"id": row.event_id})
-    ).first()
-    if event is None:
-        return None
-    data = {**event.data, "id": event.id, "occurred_at": _utc_z(event.occurred_at)}
-    return {"type": event.type, "timestamp": _utc_z(event.occurred_at), "data": data}
-
-
-async def _record_lost_attempt(session: AsyncSession, delivery_id: UUID, number: int, started: datetime | None) -> None:
-    await session.execute(
-        text(
-            "INSERT INTO webhook_attempts (delivery_id, number, started_at, error) "
-            "VALUES (:d, :n, COALESCE(:s, now()), 'worker_lost') ON CONFLICT DO NOTHING"
-        ),
-        {"d": delivery_id, "n": number, "s": started},
-    )
-    DELIVERIES.labels("worker_lost").inc()
-
-
-async def _finish(session: AsyncSession, delivery_id: UUID, status: DeliveryStatus, error: str | None) -> None:
-    await session.execute(
-        text(
-            "UPDATE webhook_deliveries SET status = :status, last_error = :error, finished_at = now(), "
-            "locked_until = NULL, next_attempt_at = NULL WHERE id = :id"
-        ),
-        {"id": delivery_id, "status": status.value, "error": error},
-    )
-
-
-async def record(session: AsyncSession, claim: Claim, result: AttemptResult) -> Decision:
-    """Store the attempt and decide: delivered, retry later, or failed for good (and maybe disable the endpoint)."""
-    await _store_attempt(session, claim, result)
-    held = await session.scalar(
-        text(
-            "SELECT 1 FROM webhook_deliveries WHERE id = :id AND status = 'in_flight' AND attempt_count = :n FOR UPDATE"
-        ),
-        {"id": claim.delivery_id, "n": claim.attempt},
-    )
-    if not held:
-        return _counted(Decision(Outcome.stale, claim.attempt))
+def _decide(claim: Claim, result: AttemptResult) -> _Decision:
+    """Delivered, retry later, or failed for good; 3xx is a failure, 410 is final."""
     if result.succeeded:
-        await _finish(session, claim.delivery_id, DeliveryStatus.delivered, None)
-        await session.execute(
-            text("UPDATE webhook_subscriptions SET failing_since = NULL WHERE id = :s AND failing_since IS NOT NULL"),
-            {"s": claim.subscription_id},
-        )
-        return _counted(Decision(Outcome.delivered, claim.attempt))
+        return _Decision(Outcome.delivered, DeliveryStatus.delivered, None)
     error = result.error or f"http_{result.status_code}"
-    if result.gone:
-        await _finish(session, claim.delivery_id, DeliveryStatus.failed, error)
-        await disable_subscription(session, claim.subscription_id, reason="gone")
-        return _counted(Decision(Outcome.failed, claim.attempt))
-    decision = await _retry_or_fail(session, claim, result, error)
-    if await _failing_too_long(session, claim.subscription_id, result.started_at):
-        await disable_subscription(session, claim.subscription_id, reason="failing")
-    return _counted(decision)
+    delay = None if result.gone else next_delay(claim.attempt, result)
+    if delay is None:
+        return _Decision(Outcome.failed, DeliveryStatus.failed, error)
+    return _Decision(Outcome.retrying, DeliveryStatus.pending, error, delay)
 
 
-def _counted(decision: Decision) -> Decision:
-    DELIVERIES.labels(decision.outcome.value).inc()
-    return decision
+async def record_batch(
+    session: AsyncSession, subscription_id: UUID, answered: Sequence[tuple[Claim, AttemptResult | None]]
+) -> Counter[Outcome]:
+    """Store every attempt, move on the deliveries still held, and keep the endpoint's failing clock.
 
-
-async def _store_attempt(session: AsyncSession, claim: Claim, result: AttemptResult) -> None:
-    # ON CONFLICT: a reclaimer may have written `worker_lost` for this number; the real answer replaces it.
+    A result of None is a delivery released untried. 410 disables the endpoint; so do five days of
+    failures without a single success.
+    """
+    untried = [claim for claim, result in answered if result is None]
+    if untried:
+        await session.execute(
+            _RELEASE,
+            {"ids": [c.delivery_id for c in untried], "numbers": [c.attempt for c in untried],
+             "previous": [c.previous_attempt_at for c in untried]},
+        )
+    sent = [(claim, result) for claim, result in answered if result is not None]
+    if not sent:
+        return Counter()
     await session.execute(
-        text(
-            """
-            INSERT INTO webhook_attempts (delivery_id, number, started_at, duration_ms, status_code, error, response_excerpt)
-            VALUES (:d, :n, :started, :ms, :code, :error, :excerpt)
-            ON CONFLICT (delivery_id, number) DO UPDATE
-            SET started_at = EXCLUDED.started_at, duration_ms = EXCLUDED.duration_ms, status_code = EXCLUDED.status_code,
-                error = EXCLUDED.error, response_excerpt = EXCLUDED.response_excerpt
-            """
-        ),
+        _STORE_ATTEMPTS,
         {
-            "d": claim.delivery_id, "n": claim.attempt, "started": result.started_at, "ms": result.duration_ms,
-            "code": result.status_code, "error": result.error, "excerpt": result.excerpt,
+            "ids": [c.delivery_id for c, _ in sent], "numbers": [c.attempt for c, _ in sent],
+            "started": [r.started_at for _, r in sent], "ms": [r.duration_ms for _, r in sent],
+            "codes": [r.status_code for _, r in sent], "errors": [r.error for _, r in sent],
+            "excerpts": [r.excerpt for _, r in sent],
         },
     )
-
-
-async def _retry_or_fail(session: AsyncSession, claim: Claim, result: AttemptResult, error: str) -> Decision:
-    delay = next_delay(claim.attempt, result)
-    if delay is None:
-        await _finish(session, claim.delivery_id, DeliveryStatus.failed, error)
-        return Decision(Outcome.failed, claim.attempt)
-    await session.execute(
-        text(
-            "UPDATE webhook_deliveries SET status = 'pending', last_error = :error, locked_until = NULL, "
-            "next_attempt_at = now() + make_interval(secs => :delay) WHERE id = :id"
-        ),
-        {"id": claim.delivery_id, "error": error, "delay": delay},
+    decisions = [_decide(claim, result) for claim, result in sent]
+    held = set(
+        (
+            await session.execute(
+                _MOVE_ON,
+                {
+                    "ids": [c.delivery_id for c, _ in sent], "numbers": [c.attempt for c, _ in sent],
+                    "statuses": [d.status.value for d in decisions], "errors": [d.error for d in decisions],
+                    "delays": [d.delay_s for d in decisions],
+                },
+            )
+        ).scalars()
     )
-    return Decision(Outcome.retrying, claim.attempt, retry_in_s=delay)
+    counts: Counter[Outcome] = Counter()
+    answered, failed_at, gone = False, None, False
+    for (claim, result), decision in zip(sent, decisions, strict=True):
+        if claim.delivery_id not in held:
+            counts[Outcome.stale] += 1
+            continue
+        counts[decision.outcome] += 1
+        if result.succeeded:
+            answered = True
+        elif result.gone:
+            gone = True
+        else:
+            failed_at = min(failed_at or result.started_at, result.started_at)
+    for outcome, n in counts.items():
+        DELIVERIES.labels(outcome.value).inc(n)
+    if gone:
+        await disable_subscription(session, subscription_id, reason="gone")
+    if await _failing_too_long(session, subscription_id, answered=answered, failed_at=failed_at):
+        await disable_subscription(session, subscription_id, reason="failing")
+    return counts
 
 
-async def _failing_too_long(session: AsyncSession, subscription_id: UUID, failed_at: datetime) -> bool:
-    """Mark when the endpoint started failing (kept until a success); True once that is 5 days ago."""
+async def _failing_too_long(
+    session: AsyncSession, subscription_id: UUID, *, answered: bool, failed_at: datetime | None
+) -> bool:
+    """Keep when the endpoint started failing without a single success; True once that is 5 days ago.
+
+    A success clears the clock; failures in the same batch as a success start it again.
+    """
+    if failed_at is None:
+        if answered:
+            await session.execute(
+                text("UPDATE webhook_subscriptions SET failing_since = NULL WHERE id = :s AND failing_since IS NOT NULL"),
+                {"s": subscription_id},
+            )
+        return False
     since = await session.scalar(
         text(
-            "UPDATE webhook_subscriptions SET failing_since = COALESCE(failing_since, :at) WHERE id = :s "
-            "RETURNING failing_since"
+            "UPDATE webhook_subscriptions "
+            "SET failing_since = CASE WHEN :answered THEN CAST(:at AS timestamptz) ELSE COALESCE(failing_since, :at) END "
+            "WHERE id = :s RETURNING failing_since"
         ),
-        {"s": subscription_id, "at": failed_at},
+        {"s": subscription_id, "at": failed_at, "answered": answered},
     )
     return since is not None and utcnow() - since >= FAILING_LIMIT
 
@@ -259,3 +224,18 @@ async def disable_subscription(session: AsyncSession, subscription_id: UUID, *, 
         url=row.url, reason=reason,
     )
     return True
+
+
+async def next_retry(session: AsyncSession, subscription_id: UUID) -> tuple[datetime, float] | None:
+    """When the endpoint's next waiting delivery falls due (and in how many seconds, by the database's clock)."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT next_attempt_at AS at, extract(epoch FROM next_attempt_at - now()) AS wait "
+                "FROM webhook_deliveries WHERE subscription_id = :s AND status = 'pending' AND next_attempt_at > now() "
+                "ORDER BY next_attempt_at LIMIT 1"
+            ),
+            {"s": subscription_id},
+        )
+    ).first()
+    return None if row is None else (row.at, float(row.wait))

@@ -1,11 +1,8 @@
-"""One webhook HTTP call, made safely (SSRF guard, pinned address, bounded time), and the retry schedule.
+"""Webhook delivery rules: the retry schedule, what an attempt's result means, and the SSRF guard.
 
-SSRF: the host is resolved once, every address it resolves to must be public (unless
-`DONDOC_WEBHOOK_ALLOW_PRIVATE`), and the connection is made to the address checked: a small
-httpcore network backend dials that IP whatever the URL says, while the URL keeps its hostname,
-so the `Host` header, TLS SNI and certificate verification all still use the real name. DNS
-rebinding between check and connect is therefore impossible. Redirects are never followed and
-proxies from the environment are ignored (a proxy would dial the name itself).
+SSRF: the host is resolved, every address it resolves to must be public (unless
+`DONDOC_WEBHOOK_ALLOW_PRIVATE`), and the sender (`app.webhooks.sender`) connects to the address
+checked, never to the name again: DNS rebinding between check and connect is impossible.
 """
 
 from __future__ import annotations
@@ -15,20 +12,11 @@ import email.utils
 import ipaddress
 import random
 import socket
-import ssl
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
-from typing import Any
 
-import certifi
-import httpcore
 import httpx
-
-from app.settings import Settings
-from app.timeutil import utcnow
 
 # Delay before attempt 1..8: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (Standard Webhooks' advice).
 RETRY_SCHEDULE: tuple[int, ...] = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
@@ -37,7 +25,6 @@ JITTER = 0.10
 # A receiver may ask for a later retry, but not for one later than a day: attempts stay bounded.
 MAX_RETRY_AFTER_S = 86_400
 EXCERPT_BYTES = 1024
-USER_AGENT = "Dondoc-Webhooks/1"
 
 
 class UnsafeTarget(Exception):
@@ -115,14 +102,20 @@ def forbidden_address(address: str) -> bool:
     )
 
 
-def url_parts(url: str) -> tuple[str, int]:
-    """(host, port) of an http(s) URL with a host, or UnsafeTarget('invalid_url')."""
+def parse_url(url: str) -> httpx.URL:
+    """An http(s) URL with a host, or UnsafeTarget('invalid_url')."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
         raise UnsafeTarget("invalid_url", f"not a URL: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise UnsafeTarget("invalid_url", "must be an http:// or https:// URL with a host")
+    return parsed
+
+
+def url_parts(url: str) -> tuple[str, int]:
+    """(host, port) of an http(s) URL with a host, or UnsafeTarget('invalid_url')."""
+    parsed = parse_url(url)
     return parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)
 
 
@@ -140,74 +133,3 @@ async def resolve_checked(host: str, port: int, *, allow_private: bool) -> str:
         if refused:
             raise UnsafeTarget("unsafe_address", f"{host} resolves to a non-public address ({refused[0]})")
     return addresses[0]
-
-
-class PinnedBackend(httpcore.AsyncNetworkBackend):
-    """Dials the checked address for every connection; TLS still verifies the URL's hostname."""
-
-    def __init__(self, address: str) -> None:
-        self._address = address
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.AsyncNetworkStream:
-        return await self._inner.connect_tcp(
-            self._address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
-        )
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-@lru_cache(maxsize=1)
-def _ssl_context() -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=certifi.where())
-
-
-def _client(address: str, settings: Settings) -> httpx.AsyncClient:
-    transport = httpx.AsyncHTTPTransport(verify=_ssl_context(), retries=0)
-    # httpx (pinned at 0.28) has no public hook for the network backend; swap the pool it built.
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=_ssl_context(), max_connections=1, retries=0, network_backend=PinnedBackend(address)
-    )
-    timeout = httpx.Timeout(settings.webhook_total_timeout_s, connect=settings.webhook_connect_timeout_s)
-    return httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False, trust_env=False)
-
-
-async def _excerpt(response: httpx.Response) -> str:
-    """At most 1 KB of the body: a huge or endless answer costs nothing more."""
-    taken = b""
-    async for chunk in response.aiter_raw():
-        taken += chunk
-        if len(taken) >= EXCERPT_BYTES:
-            break
-    return taken[:EXCERPT_BYTES].decode("utf-8", errors="replace")
-
-
-async def post(url: str, *, headers: dict[str, str], body: bytes, settings: Settings) -> AttemptResult:
-    """POST once; every failure becomes an AttemptResult, never an exception."""
-    started, clock = utcnow(), time.perf_counter()
-
-    def done(**fields: Any) -> AttemptResult:
-        return AttemptResult(started_at=started, duration_ms=int((time.perf_counter() - clock) * 1000), **fields)
-
-    try:
-        async with asyncio.timeout(settings.webhook_total_timeout_s):
-            host, port = url_parts(url)
-            address = await resolve_checked(host, port, allow_private=settings.webhook_allow_private)
-            async with _client(address, settings) as client, client.stream(
-                "POST", url, content=body, headers={**headers, "user-agent": USER_AGENT}
-            ) as response:
-                excerpt = await _excerpt(response)
-    except UnsafeTarget as exc:
-        return done(error=exc.kind, excerpt=str(exc)[:EXCERPT_BYTES])
-    except (TimeoutError, httpx.TimeoutException):
-        return done(error="timeout")
-    except httpx.ConnectError:
-        return done(error="connect_error")
-    except httpx.HTTPError as exc:
-        return done(error="network_error", excerpt=type(exc).__name__)
-    retry_after = retry_after_seconds(response.headers.get("retry-after"), utcnow())
-    return done(status_code=response.status_code, excerpt=excerpt, retry_after_s=retry_after)

@@ -89,6 +89,11 @@ class WebhookDelivery(SQLModel, table=True):
         Index("ix_webhook_deliveries_subscription_created", "subscription_id", "created_at", "id"),
         # The sweeper's two scans and /readyz's oldest-due age.
         Index("ix_webhook_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+        # A batch job's claim and its next retry: one endpoint's waiting deliveries in due order.
+        Index(
+            "ix_webhook_deliveries_subscription_due", "subscription_id", "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
         Index("ix_webhook_deliveries_leased", "locked_until", postgresql_where=text("status = 'in_flight'")),
         # The relay never doubles a delivery, even if it ever re-read an event.
         Index(

@@ -4,19 +4,23 @@ The relay reads events in the feed's (txid, id) order, only below the feed's cut
 (`app.events.service.feed_cutoff`: a transaction that commits late can never land behind the cursor), inserts one delivery per matching
 active subscription with one `INSERT ... SELECT`, and moves its one-row cursor in the same
 transaction: a crash before commit redoes the batch, after commit never repeats it, and the unique
-(subscription, event) index makes a repeat harmless anyway. Jobs are enqueued after the commit.
+(subscription, event) index makes a repeat harmless anyway. The endpoints that got deliveries have
+their batch jobs woken after the commit.
 
-The sweeper finds what is due in the database (pending and due, or held by a worker whose lease
-expired) and enqueues it again, so a lost Redis job or a dead worker only delays a delivery.
+The sweeper finds the endpoints with something due in the database (pending and due, or held by a
+worker whose lease expired) and wakes their batch jobs again, so a lost Redis job or a dead worker
+only delays a delivery. An endpoint with live leases is left alone: the job holding them claims
+again before it stops.
 """
 
 from __future__ import annotations
+
+from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.events.service import feed_cutoff
-from app.webhooks.queue import DeliveryJob, attempt_job, reclaim_job
 
 RELAY_BATCH = 1000
 SWEEP_LIMIT = 1000
@@ -51,13 +55,15 @@ _FAN_OUT = text(
     WHERE (e.txid, e.id) > (:from_txid, :from_id) AND (e.txid, e.id) <= (:to_txid, :to_id)
     ORDER BY e.txid, e.id
     ON CONFLICT (subscription_id, event_id) WHERE kind = 'event' DO NOTHING
-    RETURNING id
+    RETURNING subscription_id
     """
 )
 
 
-async def relay_batch(session: AsyncSession) -> tuple[int, list[DeliveryJob]] | None:
-    """Relay one batch in the caller's transaction: (events passed, jobs to enqueue after commit).
+async def relay_batch(session: AsyncSession) -> tuple[int, list[UUID]] | None:
+    """Relay one batch in the caller's transaction: (events passed, the endpoint of each delivery created).
+
+    The endpoints' batch jobs are woken after the commit.
 
     None when another relay holds the cursor right now.
     """
@@ -87,25 +93,27 @@ async def relay_batch(session: AsyncSession) -> tuple[int, list[DeliveryJob]] | 
         text("SELECT count(*) FROM events WHERE (txid, id) > (:from_txid, :from_id) AND (txid, id) <= (:to_txid, :to_id)"),
         bounds,
     )
-    return int(passed or 0), [attempt_job(delivery_id, 1) for delivery_id in created]
+    return int(passed or 0), created
 
 
-async def due_jobs(session: AsyncSession, *, limit: int = SWEEP_LIMIT) -> list[DeliveryJob]:
-    """Everything a worker should be running now: due pending deliveries and expired leases."""
-    pending = await session.execute(
-        text(
-            "SELECT id, attempt_count FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now() "
-            "ORDER BY next_attempt_at LIMIT :n"
-        ),
-        {"n": limit},
+# Endpoints with a delivery due or a lease expired, unless a live lease says a job is at work on them.
+# One probe of the indexes per endpoint, however many deliveries are due.
+_DUE = text(
+    """
+    SELECT s.id FROM webhook_subscriptions s
+    WHERE (
+        EXISTS (SELECT 1 FROM webhook_deliveries d
+                WHERE d.subscription_id = s.id AND d.status = 'pending' AND d.next_attempt_at <= now())
+        OR EXISTS (SELECT 1 FROM webhook_deliveries d
+                   WHERE d.subscription_id = s.id AND d.status = 'in_flight' AND d.locked_until < now())
     )
-    jobs = [attempt_job(r.id, r.attempt_count + 1) for r in pending]
-    leased = await session.execute(
-        text(
-            "SELECT id, attempt_count, locked_until FROM webhook_deliveries "
-            "WHERE status = 'in_flight' AND locked_until < now() ORDER BY locked_until LIMIT :n"
-        ),
-        {"n": limit},
-    )
-    jobs += [reclaim_job(r.id, r.attempt_count, r.locked_until) for r in leased]
-    return jobs
+    AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
+                    WHERE d.subscription_id = s.id AND d.status = 'in_flight' AND d.locked_until >= now())
+    LIMIT :n
+    """
+)
+
+
+async def due_subscriptions(session: AsyncSession, *, limit: int = SWEEP_LIMIT) -> list[UUID]:
+    """The endpoints whose batch job should be running now and may have no job."""
+    return list((await session.execute(_DUE, {"n": limit})).scalars())

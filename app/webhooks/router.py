@@ -9,7 +9,7 @@ from app.db import Session
 from app.pagination import Cursor, Limit, Page
 from app.webhooks import service
 from app.webhooks.models import DeliveryStatus, WebhookDelivery
-from app.webhooks.queue import attempt_job, wake
+from app.webhooks.queue import wake
 from app.webhooks.schemas import (
     AttemptRead,
     DeliveryQueued,
@@ -27,7 +27,7 @@ deliveries_router = APIRouter(tags=["webhooks"])
 
 def _queued(delivery: WebhookDelivery, background: BackgroundTasks) -> DeliveryQueued:
     # Runs after the response, so after the commit; the sweeper covers a failure to enqueue.
-    background.add_task(wake, [attempt_job(delivery.id, 1)])
+    background.add_task(wake, [delivery.subscription_id])
     return DeliveryQueued(delivery_id=delivery.id, status=DeliveryStatus(delivery.status))
 
 

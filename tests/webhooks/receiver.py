@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
+from arq.worker import Worker
 from standardwebhooks.webhooks import Webhook
 
 from app.settings import get_settings
@@ -39,20 +40,30 @@ async def answer_ok(request: Received, index: int) -> Answer:
 
 @dataclass
 class Receiver:
-    """HTTP/1.1, one request per connection; `behaviour(request, index)` decides the answer."""
+    """HTTP/1.1; `behaviour(request, index)` decides the answer.
+
+    One request per connection (`Connection: close`) unless `keep_alive`; `connections` counts the
+    connections accepted and `most_at_once` the most requests it was answering at the same time.
+    """
 
     behaviour: Behaviour = answer_ok
     requests: list[Received] = field(default_factory=list)
+    keep_alive: bool = False
+    connections: int = 0
+    most_at_once: int = 0
+    _answering: int = 0
     _server: asyncio.Server | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
-    async def start(self) -> str:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+    async def start(self, ssl: Any = None) -> str:
+        if self._server is None:
+            self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=ssl)
         port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/hooks/dondoc"
+        return f"{'https' if ssl else 'http'}://127.0.0.1:{port}/hooks/dondoc"
 
     async def close(self) -> None:
-        assert self._server is not None
+        if self._server is None:
+            return
         self._server.close()
         for task in list(self._tasks):
             task.cancel()
@@ -62,26 +73,35 @@ class Receiver:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self.connections += 1
         try:
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-            path = head[0].split(" ")[1]
-            headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in head[1:] if line)}
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-            request = Received(path, headers, body)
-            self.requests.append(request)
-            status, extra, payload = await self.behaviour(request, len(self.requests) - 1)
-            request.status = status
-            lines = "".join(f"{k}: {v}\r\n" for k, v in extra.items())
-            writer.write(
-                f"HTTP/1.1 {status} X\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n{lines}\r\n".encode()
-                + payload
-            )
-            await writer.drain()
+            while await self._answer_one(reader, writer) and self.keep_alive:
+                pass
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             pass
         finally:
             writer.close()
             self._tasks.discard(task)
+
+    async def _answer_one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        path = head[0].split(" ")[1]
+        headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in head[1:] if line)}
+        body = await reader.readexactly(int(headers.get("content-length", "0")))
+        request = Received(path, headers, body)
+        self.requests.append(request)
+        self._answering += 1
+        self.most_at_once = max(self.most_at_once, self._answering)
+        try:
+            status, extra, payload = await self.behaviour(request, len(self.requests) - 1)
+        finally:
+            self._answering -= 1
+        request.status = status
+        lines = "".join(f"{k}: {v}\r\n" for k, v in extra.items())
+        connection = "" if self.keep_alive else "Connection: close\r\n"
+        writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: {len(payload)}\r\n{connection}{lines}\r\n".encode() + payload)
+        await writer.drain()
+        return True
 
     def verified(self, secret: str) -> list[dict[str, Any]]:
         """Every request's payload, each checked by the standardwebhooks library as a receiver would."""
@@ -127,6 +147,24 @@ async def issue_directive(client: httpx.AsyncClient, province: Province, codes: 
     issued = await client.post(f"/v1/directives/{created.json()['id']}/issue", headers=province.auth("root_issuer"))
     assert issued.status_code == 200, issued.text
     return str(created.json()["id"])
+
+
+async def in_process_worker(**options: Any) -> tuple[Worker, asyncio.Task[Any]]:
+    """The real worker settings (jobs and crons), run in this event loop."""
+    from workers.settings import WorkerSettings
+
+    redis = await arq_pool()
+    worker = Worker(
+        functions=WorkerSettings.functions, cron_jobs=WorkerSettings.cron_jobs, redis_pool=redis,
+        queue_name=get_settings().arq_queue_name, poll_delay=0.05, handle_signals=False, **options,
+    )
+    return worker, asyncio.create_task(worker.main())
+
+
+async def shut(worker: Worker, task: asyncio.Task[Any]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await worker.close()
 
 
 def start_worker(**env: str) -> subprocess.Popen[bytes]:

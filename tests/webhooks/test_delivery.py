@@ -1,4 +1,4 @@
-"""One delivery against a real local receiver: signed pings and events, redirects, 410, Retry-After, giving up."""
+"""An endpoint's batch job against a real local receiver: signed pings and events, redirects, 410, Retry-After, giving up."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tests.webhooks.receiver import (
     relay_settled,
     subscribe,
 )
-from workers.webhooks import deliver_webhook, relay_outbox
+from workers.webhooks import deliver_batch, relay_outbox
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ async def test_ping_arrives_signed_with_the_delivery_id(
 ) -> None:
     hook = await subscribe(client, province, await receiver.start())
     delivery_id = await ping(client, province, hook)
-    assert await deliver_webhook(ctx, delivery_id) in ("delivered", "nothing_due")
+    assert await deliver_batch(ctx, hook["id"]) == {"delivered": 1}
     payload = receiver.verified(hook["secret"])[0]
     assert receiver.requests[0].headers["webhook-id"] == delivery_id and payload["type"] == "webhook.ping"
     [listed] = await deliveries(client, province, hook)
@@ -87,8 +87,7 @@ async def test_event_body_follows_standard_webhooks(
     hook = await subscribe(client, province, await receiver.start())
     await issue_directive(client, province, ["TYT-TV"])
     assert await relay_settled(ctx) == 1
-    [row] = await sql("SELECT id FROM webhook_deliveries")
-    await deliver_webhook(ctx, str(row["id"]))
+    await deliver_batch(ctx, hook["id"])
     [payload] = receiver.verified(hook["secret"])
     assert set(payload) == {"type", "timestamp", "data"} and payload["type"] == "assignment.created"
     assert receiver.requests[0].headers["webhook-id"] == str(payload["data"]["id"])
@@ -100,7 +99,8 @@ async def test_both_secrets_sign_during_rotation(
 ) -> None:
     hook = await subscribe(client, province, await receiver.start())
     rotated = await client.post(f"/v1/webhooks/{hook['id']}/rotate-secret", headers=province.auth("root_admin"))
-    await deliver_webhook(ctx, await ping(client, province, hook))
+    await ping(client, province, hook)
+    await deliver_batch(ctx, hook["id"])
     assert receiver.verified(rotated.json()["secret"]) == receiver.verified(hook["secret"])
 
 
@@ -109,7 +109,8 @@ async def test_a_redirect_is_a_failure_and_is_not_followed(
 ) -> None:
     receiver.behaviour = answering(302, {"Location": "/elsewhere"})
     hook = await subscribe(client, province, await receiver.start())
-    assert await deliver_webhook(ctx, await ping(client, province, hook)) == "retrying"
+    await ping(client, province, hook)
+    assert await deliver_batch(ctx, hook["id"]) == {"retrying": 1}
     [listed] = await deliveries(client, province, hook)
     assert len(receiver.requests) == 1 and listed["status"] == "pending" and listed["last_error"] == "http_302"
 
@@ -119,7 +120,8 @@ async def test_410_disables_the_endpoint_and_tells_the_feed(
 ) -> None:
     receiver.behaviour = answering(410)
     hook = await subscribe(client, province, await receiver.start())
-    assert await deliver_webhook(ctx, await ping(client, province, hook)) == "failed"
+    await ping(client, province, hook)
+    assert await deliver_batch(ctx, hook["id"]) == {"failed": 1}
     read = (await client.get(f"/v1/webhooks/{hook['id']}", headers=province.auth("root_admin"))).json()
     assert read["active"] is False and read["disabled_reason"] == "gone"
     feed = await client.get("/v1/events", params={"types": "webhook.disabled"}, headers=province.auth("root_admin"))
@@ -133,7 +135,7 @@ async def test_retry_after_on_503_sets_the_next_attempt(
     receiver.behaviour = answering(503, {"Retry-After": "120"})
     hook = await subscribe(client, province, await receiver.start())
     delivery_id = await ping(client, province, hook)
-    await deliver_webhook(ctx, delivery_id)
+    await deliver_batch(ctx, hook["id"])
     [row] = await sql("SELECT extract(epoch FROM next_attempt_at - now()) AS wait FROM webhook_deliveries WHERE id = $1", UUID(delivery_id))
     assert 115 < row["wait"] <= 120
 
@@ -144,7 +146,7 @@ async def test_a_failure_retries_5_seconds_later(
     receiver.behaviour = answering(500, body=b"x" * 5000)
     hook = await subscribe(client, province, await receiver.start())
     delivery_id = await ping(client, province, hook)
-    await deliver_webhook(ctx, delivery_id)
+    await deliver_batch(ctx, hook["id"])
     [row] = await sql("SELECT extract(epoch FROM next_attempt_at - now()) AS wait FROM webhook_deliveries WHERE id = $1", UUID(delivery_id))
     [listed] = await deliveries(client, province, hook)
     assert 4 < row["wait"] <= 5.5 and len(listed["attempts"][0]["response_excerpt"]) == 1024
@@ -157,7 +159,7 @@ async def test_the_eighth_failure_is_final(
     hook = await subscribe(client, province, await receiver.start())
     delivery_id = await ping(client, province, hook)
     await sql("UPDATE webhook_deliveries SET attempt_count = 7 WHERE id = $1", UUID(delivery_id))
-    assert await deliver_webhook(ctx, delivery_id) == "failed"
+    assert await deliver_batch(ctx, hook["id"]) == {"failed": 1}
     [listed] = await deliveries(client, province, hook)
     assert listed["status"] == "failed" and listed["attempts"][0]["number"] == 8
 
@@ -168,7 +170,8 @@ async def test_five_days_of_failure_disables_the_endpoint(
     receiver.behaviour = answering(500)
     hook = await subscribe(client, province, await receiver.start())
     await sql("UPDATE webhook_subscriptions SET failing_since = now() - interval '5 days 1 minute'")
-    await deliver_webhook(ctx, await ping(client, province, hook))
+    await ping(client, province, hook)
+    await deliver_batch(ctx, hook["id"])
     read = (await client.get(f"/v1/webhooks/{hook['id']}", headers=province.auth("root_admin"))).json()
     assert read["active"] is False and read["disabled_reason"] == "failing"
 
@@ -178,7 +181,8 @@ async def test_a_success_clears_the_failing_clock(
 ) -> None:
     hook = await subscribe(client, province, await receiver.start())
     await sql("UPDATE webhook_subscriptions SET failing_since = now() - interval '4 days'")
-    await deliver_webhook(ctx, await ping(client, province, hook))
+    await ping(client, province, hook)
+    await deliver_batch(ctx, hook["id"])
     read = (await client.get(f"/v1/webhooks/{hook['id']}", headers=province.auth("root_admin"))).json()
     assert read["failing_since"] is None and read["active"] is True
 
@@ -188,7 +192,8 @@ async def test_private_target_is_refused_at_delivery_time(
 ) -> None:
     hook = await subscribe(client, province, await receiver.start())
     monkeypatch.setattr(get_settings(), "webhook_allow_private", False)
-    await deliver_webhook(ctx, await ping(client, province, hook))
+    await ping(client, province, hook)
+    await deliver_batch(ctx, hook["id"])
     [listed] = await deliveries(client, province, hook)
     assert receiver.requests == [] and listed["attempts"][0]["error"] == "unsafe_address"
 
@@ -198,10 +203,10 @@ async def test_redelivery_sends_the_same_webhook_id_again(
 ) -> None:
     hook = await subscribe(client, province, await receiver.start())
     first = await ping(client, province, hook)
-    await deliver_webhook(ctx, first)
+    await deliver_batch(ctx, hook["id"])
     again = await client.post(f"/v1/webhook-deliveries/{first}/redeliver", headers=province.auth("root_admin"))
     assert again.status_code == 202 and again.json()["delivery_id"] != first
-    await deliver_webhook(ctx, again.json()["delivery_id"])
+    await deliver_batch(ctx, hook["id"])
     assert [r.headers["webhook-id"] for r in receiver.requests] == [first, first]
     assert len(receiver.verified(hook["secret"])) == 2
 
@@ -210,16 +215,17 @@ async def test_a_delivered_delivery_is_not_sent_again(
     client: httpx.AsyncClient, province: Province, receiver: Receiver, ctx: dict[str, Any]
 ) -> None:
     hook = await subscribe(client, province, await receiver.start())
-    delivery_id = await ping(client, province, hook)
-    await deliver_webhook(ctx, delivery_id)
-    assert await deliver_webhook(ctx, delivery_id) == "nothing_due" and len(receiver.requests) == 1
+    await ping(client, province, hook)
+    await deliver_batch(ctx, hook["id"])
+    assert await deliver_batch(ctx, hook["id"]) == {} and len(receiver.requests) == 1
 
 
 async def test_deliveries_filter_by_status(
     client: httpx.AsyncClient, province: Province, receiver: Receiver, ctx: dict[str, Any]
 ) -> None:
     hook = await subscribe(client, province, await receiver.start())
-    await deliver_webhook(ctx, await ping(client, province, hook))
+    await ping(client, province, hook)
+    await deliver_batch(ctx, hook["id"])
     await ping(client, province, hook)
     await sql("UPDATE webhook_deliveries SET next_attempt_at = now() + interval '1 hour' WHERE status = 'pending'")
     pending = await client.get(
@@ -252,3 +258,4 @@ async def test_health_reports_events_not_yet_relayed(client: httpx.AsyncClient, 
 async def _health() -> dict[str, Any]:
     async with sessionmaker()() as session:
         return await webhook_health(session)
+
