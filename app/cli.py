@@ -1,4 +1,4 @@
-"""The `dondoc` command line: serve, worker, migrate, seed-demo, keys, parse, openapi, dev."""
+"""The `dondoc` command line: serve, worker, migrate, seed-demo, keys, parse, openapi, import, dev."""
 
 from __future__ import annotations
 
@@ -171,6 +171,24 @@ def openapi(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {out}")
+
+
+@cli.command("import")
+def import_file(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="NDJSON file, one object per line.")],
+    kind: Annotated[str, typer.Option(help="units, directives or reports.")],
+    url: Annotated[str, typer.Option(envvar="DONDOC_URL", help="The API's base URL.")] = "http://127.0.0.1:8000",
+    key: Annotated[str, typer.Option(envvar="DONDOC_API_KEY", help="API key (ddk_...).")] = "",
+    idempotency_key: Annotated[str | None, typer.Option(help="Send again with the same value to get the first job back.")] = None,
+    show_errors: Annotated[int, typer.Option(help="How many failed lines to print.")] = 20,
+) -> None:
+    """Upload a file to POST /v1/imports and follow it with a progress bar. Exit 2 if some lines failed."""
+    from app.imports.client import run_import
+
+    if not key:
+        typer.echo("give --key or set DONDOC_API_KEY", err=True)
+        raise typer.Exit(1)
+    raise typer.Exit(run_import(path, kind=kind, url=url, key=key, idempotency_key=idempotency_key, show_errors=show_errors))
 
 
 @cli.command()

@@ -65,3 +65,14 @@ async def unit_of_work() -> AsyncIterator[AsyncSession]:
 
 
 Session = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
+
+
+async def copy_records(session: AsyncSession, table: str, columns: list[str], records: list[tuple[object, ...]]) -> None:
+    """Bulk-insert rows with COPY inside the session's transaction (asyncpg's binary COPY; jsonb values as JSON text)."""
+    if not records:
+        return
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    await driver.copy_records_to_table(table, records=records, columns=columns)

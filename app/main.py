@@ -14,6 +14,7 @@ from app.directives.router import router as directives_router
 from app.escalation.router import router as escalation_router
 from app.events.router import router as events_router
 from app.idempotency.middleware import IdempotencyMiddleware
+from app.imports.router import router as imports_router
 from app.logs import configure_logging
 from app.middleware import API_PREFIX, RequestContext
 from app.ops.router import router as ops_router
@@ -60,11 +61,12 @@ def create_app() -> FastAPI:
     v1.include_router(webhook_deliveries_router)
     v1.include_router(escalation_router)
     v1.include_router(calendar_router)
+    v1.include_router(imports_router)
     app.include_router(v1)
     app.include_router(ops_router)
     # Added last = outermost: the size limit and request id apply before an idempotent replay.
     app.add_middleware(IdempotencyMiddleware)
-    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes, bulk_body_bytes=settings.import_max_bytes)
     return app
 
 

@@ -30,6 +30,7 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 API_PREFIX = "/v1"
+BULK_PREFIX = "/v1/imports"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 
@@ -38,9 +39,14 @@ class _BodyTooLarge(Exception):
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, bulk_body_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.bulk_body_bytes = bulk_body_bytes
+
+    def _limit(self, scope: Scope) -> int:
+        """Bulk uploads stream into staging and may be large; every other body is read whole and stays small."""
+        return self.bulk_body_bytes if scope.get("path", "").startswith(BULK_PREFIX) else self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,17 +67,17 @@ class RequestContext:
         try:
             if b"%00" in scope.get("query_string", b""):
                 await self._bad_query(scope, receive, send_with_id)
-            elif _declared_length(scope) > self.max_body_bytes:
+            elif _declared_length(scope) > self._limit(scope):
                 await self._too_large(scope, receive, send_with_id)
             else:
-                await self.app(scope, self._limited(receive), send_with_id)
+                await self.app(scope, self._limited(receive, self._limit(scope)), send_with_id)
         except _BodyTooLarge:
             await self._too_large(scope, receive, send_with_id)
         finally:
             self._observe(scope, status_holder["status"], time.perf_counter() - started)
             request_id_var.reset(token)
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, limit: int) -> Receive:
         """Count streamed bytes too: a chunked body declares no length."""
         seen = 0
 
@@ -80,14 +86,15 @@ class RequestContext:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_body_bytes:
+                if seen > limit:
                     raise _BodyTooLarge
             return message
 
         return wrapped
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = PayloadTooLarge(f"The request body exceeds {self.max_body_bytes} bytes.", limit=self.max_body_bytes)
+        limit = self._limit(scope)
+        error = PayloadTooLarge(f"The request body exceeds {limit} bytes.", limit=limit)
         response = problem_response(error.problem(scope.get("path")))
         await response(scope, receive, send)
 

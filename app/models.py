@@ -8,6 +8,7 @@ from app.directives.models import Directive, DirectiveReference
 from app.escalation.models import DigestRun, EscalationPolicy, EscalationStep
 from app.events.models import Event
 from app.idempotency.models import IdempotencyRecord
+from app.imports.models import ImportJob, ImportLine
 from app.reports.models import Report
 from app.tasks.models import Task, TaskUnit
 from app.units.models import Unit, UnitKind
@@ -25,6 +26,8 @@ __all__ = [
     "EscalationStep",
     "Event",
     "IdempotencyRecord",
+    "ImportJob",
+    "ImportLine",
     "RelayCursor",
     "Report",
     "Task",

@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest JSON request body accepted.")
+    import_max_bytes: int = Field(
+        default=1_073_741_824, ge=1024, description="Largest NDJSON body POST /v1/imports accepts (streamed, never held whole)."
+    )
+    import_lease_s: float = Field(
+        default=120.0, gt=0, description="How long a worker holds an import between batches; a dead worker's import resumes after it."
+    )
     arq_queue_name: str = Field(default="dondoc:queue")
     worker_max_jobs: int = Field(
         default=50, ge=1, le=1000, description="Jobs one worker runs at once; deliveries wait on the network, not the CPU."

@@ -34,7 +34,7 @@ async def test_worker_runs_heartbeat_and_readyz_sees_it(database_url: str) -> No
 
 def test_worker_settings_schedule_a_unique_heartbeat() -> None:
     assert [job.name for job in WorkerSettings.cron_jobs] == [
-        "cron:heartbeat", "cron:purge_idempotency_keys", "cron:open_recurring_periods", "cron:deadline_scan", "cron:daily_digest",
+        "cron:heartbeat", "cron:resume_imports", "cron:purge_idempotency_keys", "cron:open_recurring_periods", "cron:deadline_scan", "cron:daily_digest",
         "cron:relay_outbox", "cron:sweep_deliveries",
     ]
     assert all(job.unique for job in WorkerSettings.cron_jobs)

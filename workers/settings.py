@@ -10,6 +10,7 @@ from prometheus_client import start_http_server
 
 from app.logs import configure_logging
 from app.settings import get_settings
+from workers.imports import resume_imports, run_import
 from workers.jobs import (
     daily_digest,
     deadline_scan,
@@ -18,7 +19,6 @@ from workers.jobs import (
     purge_idempotency_keys,
 )
 from workers.webhooks import BATCH_JOB_TIMEOUT_S, deliver_batch, relay_outbox, sweep_deliveries
-
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings = get_settings()
@@ -39,9 +39,12 @@ class WorkerSettings:
     functions: list[Any] = [
         # keep_result=0 frees a batch job's id once it ran, so that endpoint can be woken under it again.
         func(deliver_batch, keep_result=0, timeout=BATCH_JOB_TIMEOUT_S),
+        # An import job applies batches for up to five minutes, then hands over to a fresh job.
+        func(run_import, keep_result=0, timeout=900),
     ]
     cron_jobs = [
         cron(heartbeat, second={0, 30}, unique=True, run_at_startup=True),
+        cron(resume_imports, second={15, 45}, unique=True, run_at_startup=True),
         cron(purge_idempotency_keys, minute=17, second=0, unique=True),
         # Hourly at :05; periods open by local date, so the 17:05 UTC run (00:05 in Vietnam) opens them.
         cron(open_recurring_periods, minute=5, second=0, unique=True, run_at_startup=True),

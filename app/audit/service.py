@@ -3,6 +3,7 @@
 from typing import Any
 from uuid import UUID
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -77,3 +78,21 @@ async def list_entries(
     )
     next_cursor = encode_cursor({"id": rows[limit - 1].id}) if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+AUDIT_COPY_COLUMNS = ["actor_key_id", "action", "entity_type", "entity_id", "unit_id", "request_id", "changes"]
+
+
+async def record_many(
+    session: AsyncSession, *, actor_key_id: UUID | None, action: str, entity_type: str,
+    entries: list[tuple[UUID, UUID | None, dict[str, Any]]],
+) -> None:
+    """Many entries of one action at once (bulk imports): each is (entity_id, unit_id, changes), written with COPY."""
+    from app.db import copy_records
+
+    request_id = request_id_var.get()
+    records = [
+        (actor_key_id, action, entity_type, entity_id, unit_id, request_id, orjson.dumps(changes, default=str).decode())
+        for entity_id, unit_id, changes in entries
+    ]
+    await copy_records(session, "audit_log", AUDIT_COPY_COLUMNS, records)

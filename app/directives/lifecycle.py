@@ -33,7 +33,7 @@ ROLE_ORDER = {AssignmentRole.lead: 0, AssignmentRole.coordinating: 1, Assignment
 
 
 @dataclass
-class _Rows:
+class AssignmentRows:
     """Assignment rows to insert, column by column (the shape unnest() takes)."""
 
     task_ids: list[UUID] = field(default_factory=list)
@@ -59,43 +59,60 @@ async def _units_of(session: AsyncSession, task: Task) -> list[tuple[UUID, str]]
     for tu in await session.scalars(named):  # a unit deactivated since drafting gets no new periods
         roles[tu.unit_id] = tu.role
     if task.selector:
-        selected = await session.scalars(
-            text(
-                "SELECT id FROM units WHERE path @> ARRAY[CAST(:under AS uuid)] AND kind = ANY(CAST(:kinds AS text[])) "
-                "AND active AND id <> CAST(:under AS uuid)"
-            ),
-            {"under": task.selector["under_id"], "kinds": task.selector["kinds"]},
-        )
-        for unit_id in selected:
+        for unit_id in await selected_units(session, task.selector):
             roles.setdefault(unit_id, AssignmentRole.assignee.value)
-    return sorted(roles.items(), key=lambda item: (ROLE_ORDER[AssignmentRole(item[1])], str(item[0])))
+    return ordered_roles(roles)
+
+
+async def selected_units(session: AsyncSession, selector: dict[str, Any]) -> list[UUID]:
+    """The active units of the selector's kinds under its root (not the root itself)."""
+    selected = await session.scalars(
+        text(
+            "SELECT id FROM units WHERE path @> ARRAY[CAST(:under AS uuid)] AND kind = ANY(CAST(:kinds AS text[])) "
+            "AND active AND id <> CAST(:under AS uuid)"
+        ),
+        {"under": selector["under_id"], "kinds": selector["kinds"]},
+    )
+    return list(selected)
 
 
 async def _assignment_rows(
     session: AsyncSession, directive: Directive, task_list: list[Task], today: date, calendar: WorkingCalendar
-) -> tuple[_Rows, list[dict[str, Any]]]:
-    rows, errors = _Rows(), []
+) -> tuple[AssignmentRows, list[dict[str, Any]]]:
+    rows, errors = AssignmentRows(), []
     assert directive.issued_on is not None
     for task in task_list:
-        unit_roles = await _units_of(session, task)
-        where = f"tasks[{task.position}]"
-        if not unit_roles:
-            errors.append({"field": where, "message": "names no unit to assign", "code": "no_units"})
-        if task.recurrence:
-            for start, end, due in tasks.periods(task, directive.issued_on, today, calendar):
-                for unit_id, role in unit_roles:
-                    rows.add(task.id, unit_id, role, start, end, due)
-            continue
-        due_at = tasks.due_at_for(task, directive.issued_on, calendar)
-        if due_at is None:
-            errors.append({"field": f"{where}.due_at", "message": "has no deadline", "code": "no_deadline"})
-            continue
-        for unit_id, role in unit_roles:
-            rows.add(task.id, unit_id, role, None, None, due_at)
+        add_task_rows(rows, errors, task, await _units_of(session, task), directive.issued_on, today, calendar)
     return rows, errors
 
 
-async def _insert_assignments(session: AsyncSession, directive_id: UUID, rows: _Rows) -> list[UUID]:
+def add_task_rows(
+    rows: AssignmentRows, errors: list[dict[str, Any]], task: Task, unit_roles: list[tuple[UUID, str]],
+    issued_on: date, today: date, calendar: WorkingCalendar,
+) -> None:
+    """One task's assignments: one per unit, or one per unit and open period of a recurring task."""
+    where = f"tasks[{task.position}]"
+    if not unit_roles:
+        errors.append({"field": where, "message": "names no unit to assign", "code": "no_units"})
+    if task.recurrence:
+        for start, end, due in tasks.periods(task, issued_on, today, calendar):
+            for unit_id, role in unit_roles:
+                rows.add(task.id, unit_id, role, start, end, due)
+        return
+    due_at = tasks.due_at_for(task, issued_on, calendar)
+    if due_at is None:
+        errors.append({"field": f"{where}.due_at", "message": "has no deadline", "code": "no_deadline"})
+        return
+    for unit_id, role in unit_roles:
+        rows.add(task.id, unit_id, role, None, None, due_at)
+
+
+def ordered_roles(roles: dict[UUID, str]) -> list[tuple[UUID, str]]:
+    """Units and roles in a stable order: leads, then coordinating, then assignees."""
+    return sorted(roles.items(), key=lambda item: (ROLE_ORDER[AssignmentRole(item[1])], str(item[0])))
+
+
+async def _insert_assignments(session: AsyncSession, directive_id: UUID, rows: AssignmentRows) -> list[UUID]:
     if not rows.task_ids:
         return []
     result = await session.execute(

@@ -95,7 +95,7 @@ async def create_directive(session: AsyncSession, caller: Caller, data: Directiv
         issuer_id=issuer.id, symbol=data.symbol, notation="", notation_key="", doc_type=data.doc_type.value,
         subject=data.subject, search_key="", created_by_key_id=caller.key_id,
     )
-    _apply_fields(directive, data)
+    apply_fields(directive, data)
     await ensure_unique(session, directive)
     session.add(directive)
     await session.flush()
@@ -119,7 +119,7 @@ async def update_directive(
             f"Directive {directive.notation} is {directive.status}; only drafts can be edited.", current_status=directive.status
         )
     before = {f: getattr(directive, f) for f in AUDITED}
-    _apply_fields(directive, data)
+    apply_fields(directive, data)
     await ensure_unique(session, directive)
     if data.references is not None:
         await _replace_references(session, directive, data.references)
@@ -141,8 +141,12 @@ async def update_directive(
     return directive
 
 
-def _apply_fields(directive: Directive, data: DirectiveFields) -> None:
-    given = data.model_dump(exclude_unset=True, exclude={"tasks", "references", "issuer_id", "issuer_code"})
+# The directive's own columns among the request fields (tasks and references have tables of their own).
+PLAIN_FIELDS = set(DirectiveFields.model_fields) - {"tasks", "references"}
+
+
+def apply_fields(directive: Directive, data: DirectiveFields) -> None:
+    given = data.model_dump(exclude_unset=True, include=PLAIN_FIELDS)
     for name, value in given.items():
         setattr(directive, name, value.value if hasattr(value, "value") else value)
     directive.notation = notation_of(directive.number, directive.symbol)
@@ -195,14 +199,17 @@ async def read_model(session: AsyncSession, caller: Caller, directive: Directive
     )
 
 
-async def _references(session: AsyncSession, caller: Caller, directive_id: UUID) -> list[ReferenceRead]:
-    refs = list(
+async def references_of(session: AsyncSession, directive_id: UUID) -> list[DirectiveReference]:
+    return list(
         await session.scalars(
             select(DirectiveReference).where(DirectiveReference.directive_id == directive_id).order_by(DirectiveReference.position)
         )
     )
+
+
+async def _references(session: AsyncSession, caller: Caller, directive_id: UUID) -> list[ReferenceRead]:
     out = []
-    for ref in refs:
+    for ref in await references_of(session, directive_id):
         conditions = [Directive.notation_key == ref.notation_key, Directive.status != DirectiveStatus.draft, visible(caller)]
         if ref.year is not None:
             conditions.append(Directive.year == ref.year)

@@ -17,6 +17,8 @@ from app.problems import problem_response
 
 HEADER = b"idempotency-key"
 NEVER_STORED = ("/v1/api-keys",)
+# Bulk uploads are streamed, never buffered here; POST /v1/imports honours Idempotency-Key itself.
+NOT_BUFFERED = ("/v1/imports",)
 MAX_KEY_LENGTH = 255
 
 
@@ -119,4 +121,4 @@ def _credential(headers: dict[bytes, bytes]) -> str:
 
 
 def _exempt(scope: Scope) -> bool:
-    return any(scope["path"].startswith(prefix) for prefix in NEVER_STORED)
+    return any(scope["path"].startswith(prefix) for prefix in (*NEVER_STORED, *NOT_BUFFERED))

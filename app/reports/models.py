@@ -33,12 +33,17 @@ class DifficultyDecision(enum.StrEnum):
 
 class Report(SQLModel, table=True):
     __tablename__ = "reports"
-    __table_args__ = (Index("ix_reports_assignment_created", "assignment_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_reports_assignment_created", "assignment_id", "created_at"),
+        # The client's own id for a report: a re-sent or re-imported report is recognised, not doubled.
+        Index("ix_reports_unit_external_id", "unit_id", "external_id", unique=True, postgresql_where=text("external_id IS NOT NULL")),
+    )
 
     id: UUID = Field(default_factory=uuid4, sa_column=Column(PgUUID(as_uuid=True), primary_key=True))
     assignment_id: UUID = Field(sa_column=Column(PgUUID(as_uuid=True), ForeignKey("assignments.id"), nullable=False))
     unit_id: UUID = Field(sa_column=Column(PgUUID(as_uuid=True), ForeignKey("units.id"), nullable=False, index=True))
     kind: str = Field(sa_column=Column(String(24), nullable=False))
+    external_id: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
     status: str = Field(sa_column=Column(String(16), nullable=False, index=True))
     content: str = Field(sa_column=Column(Text, nullable=False))
     figures: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))

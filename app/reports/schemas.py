@@ -19,6 +19,7 @@ from pydantic import (
 from app.reports.models import DifficultyDecision, ReportKind, ReportStatus
 from app.validation import StrictModel
 
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[^\s]+$")]
 Comment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 
 
@@ -33,6 +34,9 @@ class ReportCreate(StrictModel):
     figures: dict[str, Any] | None = Field(default=None, description="Structured figures, e.g. {\"vaccinated\": 1200}.")
     attachments: Annotated[list[Attachment], Field(max_length=50)] = Field(default_factory=list)
     requested_due_at: AwareDatetime | None = Field(default=None, description="For extension_request: the deadline asked for.")
+    external_id: ExternalId | None = Field(
+        default=None, description="Your system's id for this report, unique per unit: sending it again is a 409 naming the report."
+    )
 
     @model_validator(mode="after")
     def _extension_needs_a_date(self) -> ReportCreate:
@@ -63,6 +67,7 @@ class ReportRead(BaseModel):
     unit_id: UUID
     kind: ReportKind
     status: ReportStatus
+    external_id: str | None
     content: str
     figures: dict[str, Any] | None
     attachments: list[dict[str, Any]]

@@ -20,7 +20,7 @@ from app.audit import service as audit
 from app.auth.caller import Caller
 from app.auth.models import Role
 from app.directives.models import Directive
-from app.errors import Forbidden, InvalidTransition, NotFound, ValidationProblem
+from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationProblem
 from app.escalation import arming
 from app.events import service as events
 from app.pagination import newest_first
@@ -41,6 +41,8 @@ ALLOWED_FROM = {
 
 async def submit_report(session: AsyncSession, caller: Caller, *, assignment_id: UUID, data: ReportCreate) -> Report:
     assignment = await assignments.get_for_unit(session, caller, assignment_id)
+    if data.external_id is not None:  # first: a re-sent report is recognised whatever the assignment's state now
+        await _ensure_new_external_id(session, assignment.unit_id, data.external_id)
     kind = data.kind
     if assignment.status not in ALLOWED_FROM[kind]:
         raise InvalidTransition(
@@ -60,6 +62,7 @@ async def submit_report(session: AsyncSession, caller: Caller, *, assignment_id:
         status=(ReportStatus.received if kind == ReportKind.progress else ReportStatus.submitted).value,
         content=data.content, figures=data.figures, attachments=[a.model_dump(mode="json") for a in data.attachments],
         requested_due_at=data.requested_due_at, submitted_by_key_id=caller.key_id, created_at=now,
+        external_id=data.external_id,
     )
     session.add(report)
     before = assignment.status
@@ -75,6 +78,16 @@ async def submit_report(session: AsyncSession, caller: Caller, *, assignment_id:
         changes={"kind": kind.value, "assignment_status": [before, assignment.status]},
     )
     return report
+
+
+async def find_by_external_id(session: AsyncSession, unit_id: UUID, external_id: str) -> UUID | None:
+    return await session.scalar(select(Report.id).where(Report.unit_id == unit_id, Report.external_id == external_id))
+
+
+async def _ensure_new_external_id(session: AsyncSession, unit_id: UUID, external_id: str) -> None:
+    existing = await find_by_external_id(session, unit_id, external_id)
+    if existing is not None:
+        raise Conflict(f"This unit already sent report {external_id!r}.", existing_id=str(existing), field="external_id")
 
 
 def _advance_on_submit(assignment: Assignment, kind: ReportKind, now: datetime) -> None:

@@ -52,7 +52,8 @@ class Task(SQLModel, table=True):
     recurrence: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
     report_days_after_period: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     recurrence_until: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
-    selector: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    # none_as_null: "no selector" is SQL NULL, not the JSON value null (bulk imports write NULL too).
+    selector: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB(none_as_null=True), nullable=True))
 
 
 class TaskUnit(SQLModel, table=True):

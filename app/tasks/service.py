@@ -5,7 +5,8 @@ from __future__ import annotations
 import calendar as month_calendar
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from uuid import UUID
+from typing import Protocol
+from uuid import UUID, uuid4
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,13 +27,22 @@ MONTHS_PER_PERIOD = {Recurrence.monthly: 1, Recurrence.quarterly: 3, Recurrence.
 DEFAULT_REPORT_DAYS = 5
 
 
+class UnitRef(Protocol):
+    """What tasks need of a named unit: a row of (id, code, path, active)."""
+
+    id: UUID
+    code: str
+    path: list[UUID]
+    active: bool
+
+
 class UnitLookup:
     """Every unit the tasks of one request name, fetched in two queries, checked against the caller's scope."""
 
     def __init__(self, caller: Caller) -> None:
         self.caller = caller
-        self.by_id: dict[UUID, Unit] = {}
-        self.by_code: dict[str, Unit] = {}
+        self.by_id: dict[UUID, UnitRef] = {}
+        self.by_code: dict[str, UnitRef] = {}
 
     async def load(self, session: AsyncSession, tasks: Sequence[TaskIn]) -> None:
         ids: set[UUID] = set()
@@ -43,14 +53,16 @@ class UnitLookup:
                 codes.update(getattr(task, code_field))
             ids.update(x for x in (task.report_to_id, task.assignee_selector and task.assignee_selector.under_id) if x)
             codes.update(x for x in (task.report_to_code, task.assignee_selector and task.assignee_selector.under_code) if x)
+        # Plain rows, not ORM objects: an import batch names thousands of units.
+        columns = (Unit.id, Unit.code, Unit.path, Unit.active)
         if ids:
-            for unit in await session.scalars(select(Unit).where(Unit.id.in_(ids))):  # type: ignore[attr-defined]
+            for unit in await session.execute(select(*columns).where(Unit.id.in_(ids))):  # type: ignore[attr-defined]
                 self.by_id[unit.id] = unit
         if codes:
-            for unit in await session.scalars(select(Unit).where(Unit.code.in_(codes))):  # type: ignore[attr-defined]
+            for unit in await session.execute(select(*columns).where(Unit.code.in_(codes))):  # type: ignore[attr-defined]
                 self.by_code[unit.code] = unit
 
-    def get(self, ref: UUID | str, field: str) -> Unit:
+    def get(self, ref: UUID | str, field: str) -> UnitRef:
         unit = self.by_id.get(ref) if isinstance(ref, UUID) else self.by_code.get(ref)
         if unit is None or not self.caller.covers(unit.path):
             raise ValidationProblem.for_field(field, f"unknown unit {ref}", "unknown_unit")
@@ -59,8 +71,15 @@ class UnitLookup:
         return unit
 
 
-def build_task(directive_id: UUID, position: int, data: TaskIn, lookup: UnitLookup) -> tuple[Task, list[TaskUnit]]:
-    """The task row and its named units; a unit named twice keeps its strongest role (lead > coordinating > assignee)."""
+NamedUnits = list[tuple[UUID, str]]
+
+
+def build_task(directive_id: UUID, position: int, data: TaskIn, lookup: UnitLookup) -> tuple[Task, NamedUnits]:
+    """The task row and its named units with their role; a unit named twice keeps its strongest (lead > coordinating > assignee).
+
+    Named units come back as (unit id, role) pairs rather than TaskUnit rows: bulk imports build
+    hundreds of thousands of them and write them with COPY.
+    """
     prefix = f"tasks[{position}]"
     roles: dict[UUID, AssignmentRole] = {}
     for role, id_field, code_field in ROLE_FIELDS:
@@ -79,6 +98,7 @@ def build_task(directive_id: UUID, position: int, data: TaskIn, lookup: UnitLook
         root = lookup.get(sel.under_id or sel.under_code, field)  # type: ignore[arg-type]
         selector = {"under_id": str(root.id), "kinds": sel.kinds}
     task = Task(
+        id=uuid4(),  # given, not defaulted: pydantic's default factories are slow to call in bulk
         directive_id=directive_id,
         position=position,
         ordinal=data.ordinal or str(position + 1),
@@ -97,7 +117,7 @@ def build_task(directive_id: UUID, position: int, data: TaskIn, lookup: UnitLook
         recurrence_until=data.recurrence_until,
         selector=selector,
     )
-    return task, [TaskUnit(task_id=task.id, unit_id=uid, role=role.value) for uid, role in roles.items()]
+    return task, [(uid, role.value) for uid, role in roles.items()]
 
 
 async def replace_tasks(session: AsyncSession, caller: Caller, directive_id: UUID, tasks: Sequence[TaskIn]) -> None:
@@ -108,8 +128,8 @@ async def replace_tasks(session: AsyncSession, caller: Caller, directive_id: UUI
     for task, _ in built:
         session.add(task)
     await session.flush()
-    for _, units in built:
-        session.add_all(units)
+    for task, units in built:
+        session.add_all(TaskUnit(task_id=task.id, unit_id=uid, role=role) for uid, role in units)
     await session.flush()
 
 

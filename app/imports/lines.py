@@ -1,0 +1,77 @@
+"""One staged line: parsing and validating it, and the outcome an applier gives it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from uuid import UUID
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from app.errors import DondocError
+from app.imports.models import LineStatus
+from app.problems import validation_errors
+
+T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class StagedLine:
+    line_no: int
+    raw: str
+
+
+@dataclass(slots=True)
+class LineOutcome:
+    """What became of a line: succeeded (created / updated / unchanged), failed with errors, or deferred."""
+
+    line_no: int
+    status: LineStatus
+    outcome: str | None = None
+    entity_id: UUID | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def done(cls, line_no: int, outcome: str, entity_id: UUID | None) -> LineOutcome:
+        return cls(line_no, LineStatus.succeeded, outcome, entity_id)
+
+    @classmethod
+    def error(cls, line_no: int, code: str, message: str, fld: str | None = None) -> LineOutcome:
+        return cls(line_no, LineStatus.failed, errors=[{"field": fld, "code": code, "message": message}])
+
+    @classmethod
+    def from_problem(cls, line_no: int, exc: DondocError, prefix: str = "") -> LineOutcome:
+        """A service's problem (validation, conflict, not found...) as this line's errors."""
+        raw = exc.extra.get("errors") or [{"field": exc.extra.get("field"), "code": exc.type, "message": exc.detail}]
+        errors = [
+            {"field": _join(prefix, e.get("field")), "code": e.get("code") or exc.type, "message": e.get("message") or exc.detail}
+            for e in raw
+        ]
+        return cls(line_no, LineStatus.failed, errors=errors)
+
+
+def _join(prefix: str, name: str | None) -> str | None:
+    if not prefix:
+        return name
+    return f"{prefix}.{name}" if name else prefix
+
+
+def parse(line: StagedLine, schema: type[T]) -> T | LineOutcome:
+    """The line as `schema`, or its failure: invalid JSON, not an object, or each field's validation error."""
+    try:
+        data = orjson.loads(line.raw)
+    except orjson.JSONDecodeError as exc:
+        return LineOutcome.error(line.line_no, "invalid_json", f"not valid JSON: {exc}")
+    if not isinstance(data, dict):
+        return LineOutcome.error(line.line_no, "not_an_object", "each line must be one JSON object")
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        errors = [{"field": e["field"] if e["field"] != "body" else None, "code": e["code"], "message": e["message"]} for e in validation_errors(_located(exc))]
+        return LineOutcome(line.line_no, LineStatus.failed, errors=errors)
+
+
+def _located(exc: ValidationError) -> list[dict[str, Any]]:
+    # validation_errors() reads request locations; a line's fields sit at the top.
+    return [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]

@@ -1,0 +1,41 @@
+"""Importing reports: each line is submitted as POST /v1/assignments/{id}/reports would, keyed by `external_id`.
+
+Reports change an assignment's state one at a time (status, timeliness, events, audit), so
+each line goes through the reports service on its own savepoint; a line whose `external_id`
+the unit already used is `unchanged`, which makes re-running a file harmless.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.caller import Caller
+from app.errors import Conflict, DondocError, NotFound
+from app.imports.lines import LineOutcome, StagedLine, parse
+from app.imports.schemas import ReportLine
+from app.reports import service as reports
+
+
+async def apply(session: AsyncSession, caller: Caller, lines: list[StagedLine]) -> list[LineOutcome]:
+    return [await _apply_one(session, caller, line) for line in lines]
+
+
+async def _apply_one(session: AsyncSession, caller: Caller, line: StagedLine) -> LineOutcome:
+    data = parse(line, ReportLine)
+    if isinstance(data, LineOutcome):
+        return data
+    try:
+        async with session.begin_nested():
+            report = await reports.submit_report(session, caller, assignment_id=data.assignment_id, data=data)
+    except Conflict as exc:
+        existing = exc.extra.get("existing_id")
+        if existing and exc.extra.get("field") == "external_id":
+            return LineOutcome.done(line.line_no, "unchanged", UUID(existing))
+        return LineOutcome.from_problem(line.line_no, exc)
+    except NotFound:
+        return LineOutcome.error(line.line_no, "unknown_assignment", f"unknown assignment {data.assignment_id}", "assignment_id")
+    except DondocError as exc:
+        return LineOutcome.from_problem(line.line_no, exc)
+    return LineOutcome.done(line.line_no, "created", report.id)

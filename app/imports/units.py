@@ -1,0 +1,286 @@
+"""Importing units: upsert by code, set-based.
+
+A batch resolves every parent first (a parent may be an existing unit, a line of the same
+batch in any order, or a line further down the file: that line is deferred and retried once
+the rest is in). New units go in with one COPY, changed ones with one UPDATE, their audit
+entries with one more COPY. The rare line that moves a unit to another parent or
+deactivates it goes through the same service as PATCH /v1/units/{id}, on its own savepoint.
+Only the fields a line gives are changed, as in POST /v1/units/batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID, uuid4
+
+import orjson
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.caller import Caller
+from app.auth.models import Role
+from app.db import copy_records
+from app.errors import DondocError
+from app.imports.lines import LineOutcome, StagedLine, parse
+from app.imports.models import LineStatus
+from app.imports.schemas import UnitLine
+from app.units import service as units
+from app.units.models import Unit, UnitKind
+from app.units.schemas import UnitUpdate
+
+UNIT_COLUMNS = ["id", "code", "name", "short_name", "kind", "parent_id", "path", "depth", "aliases", "search_key", "active"]
+SIMPLE_FIELDS = ("name", "short_name", "kind", "aliases", "active")
+
+
+@dataclass(slots=True)
+class _NewUnit:
+    """A unit to insert. A plain record, not a table model: building 100,000 ORM objects would cost more than the COPY."""
+
+    id: UUID
+    code: str
+    name: str
+    short_name: str | None
+    kind: str
+    parent_id: UUID
+    path: list[UUID]
+    depth: int
+    aliases: list[str]
+    search_key: str
+    active: bool
+
+    @classmethod
+    def under(cls, data: UnitLine, parent: Any) -> _NewUnit:
+        """As units.new_unit builds it: the path runs from the root through the parent to the unit itself."""
+        unit_id = uuid4()
+        return cls(
+            id=unit_id, code=data.code, name=data.name, short_name=data.short_name, kind=data.kind, parent_id=parent.id,
+            path=[*parent.path, unit_id], depth=parent.depth + 1, aliases=data.aliases,
+            search_key=units.search_key(data.code, data.name, data.short_name, data.aliases), active=data.active,
+        )
+
+    def snapshot(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in ("code", *units.TRACKED_FIELDS)}
+
+
+# A stored unit is read as a plain row (id, code, name, short_name, kind, parent_id, path, depth, aliases, active).
+Stored = Any
+
+
+@dataclass
+class _Item:
+    line_no: int
+    data: UnitLine
+    existing: Stored | None
+    unit: Stored | _NewUnit | None = None  # the unit as it will be once this line is applied
+    parent: Stored | _NewUnit | None = None
+    needs_service: bool = False  # a move or a deactivation: applied by the units service
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Batch:
+    caller: Caller
+    kinds: set[str]
+    by_code: dict[str, Stored]  # stored units, by code
+    by_id: dict[UUID, Stored]
+    items: dict[str, _Item]  # this batch's lines, by code (the last line of a code wins)
+    outcomes: dict[int, LineOutcome] = field(default_factory=dict)
+
+
+async def apply(session: AsyncSession, caller: Caller, lines: list[StagedLine]) -> list[LineOutcome]:
+    if caller.role != Role.admin:
+        return [LineOutcome.error(line.line_no, "forbidden", "importing units needs the admin role") for line in lines]
+    await units.lock_tree(session)
+    batch = await _load(session, caller, lines)
+    for item in batch.items.values():
+        _resolve(batch, item, visiting=set())
+    created = [i for i in batch.items.values() if i.line_no not in batch.outcomes and i.existing is None]
+    updated = [i for i in batch.items.values() if i.line_no not in batch.outcomes and i.existing is not None]
+    await _insert(session, caller, created)
+    await _update(session, caller, [i for i in updated if not i.needs_service and i.changes])
+    for item in created:
+        batch.outcomes[item.line_no] = LineOutcome.done(item.line_no, "created", item.unit.id if item.unit else None)
+    for item in updated:
+        if item.needs_service:
+            batch.outcomes[item.line_no] = await _through_service(session, caller, item)
+        else:
+            outcome = "updated" if item.changes else "unchanged"
+            batch.outcomes[item.line_no] = LineOutcome.done(item.line_no, outcome, item.existing.id if item.existing else None)
+    return [batch.outcomes[line.line_no] for line in lines]
+
+
+async def _load(session: AsyncSession, caller: Caller, lines: list[StagedLine]) -> _Batch:
+    outcomes: dict[int, LineOutcome] = {}
+    parsed: dict[str, tuple[int, UnitLine]] = {}
+    for line in lines:
+        result = parse(line, UnitLine)
+        if isinstance(result, LineOutcome):
+            outcomes[line.line_no] = result
+            continue
+        if result.code in parsed:  # an earlier line of the same code: the later one wins, as applying both in order would
+            earlier = parsed[result.code][0]
+            outcomes[earlier] = LineOutcome.done(earlier, "superseded", None)
+        parsed[result.code] = (line.line_no, result)
+    codes = set(parsed) | {d.parent_code for _, d in parsed.values() if d.parent_code}
+    ids = {d.parent_id for _, d in parsed.values() if d.parent_id}
+    columns = [Unit.id, Unit.code, Unit.name, Unit.short_name, Unit.kind, Unit.parent_id, Unit.path, Unit.depth, Unit.aliases, Unit.active]
+    stored = list(await session.execute(select(*columns).where(Unit.code.in_(codes) | Unit.id.in_(ids))))  # type: ignore[attr-defined]
+    by_code = {u.code: u for u in stored}
+    items = {code: _Item(line_no, data, by_code.get(code)) for code, (line_no, data) in parsed.items()}
+    kinds = set(await session.scalars(select(UnitKind.code)))
+    return _Batch(caller, kinds, by_code, {u.id: u for u in stored}, items, outcomes)
+
+
+def _resolve(batch: _Batch, item: _Item, visiting: set[str]) -> Stored | _NewUnit | None:
+    """The unit this line results in (None if the line fails or waits); parents of this batch are resolved first."""
+    if item.unit is not None or item.line_no in batch.outcomes:
+        return item.unit
+    data = item.data
+    if item.existing is not None and not batch.caller.covers(item.existing.path):
+        return _fail(batch, item, "code_taken", f"code {data.code} is already used outside your scope", "code")
+    if data.kind not in batch.kinds:
+        return _fail(batch, item, "unknown_kind", f"unknown unit kind {data.kind!r}", "kind")
+    visiting.add(data.code)
+    parent = _parent(batch, item, visiting)
+    visiting.discard(data.code)
+    if item.line_no in batch.outcomes:
+        return None
+    if parent is not None and not parent.active:
+        fld = "parent_code" if data.parent_code else "parent_id"
+        return _fail(batch, item, "inactive_parent", f"parent unit {parent.code} is deactivated", fld)
+    item.parent = parent
+    if item.existing is None:
+        if parent is None:
+            return _fail(batch, item, "missing", "a new unit needs parent_code or parent_id", "parent_code")
+        item.unit = _NewUnit.under(data, parent)
+        return item.unit
+    return _plan_update(item)
+
+
+def _parent(batch: _Batch, item: _Item, visiting: set[str]) -> Stored | _NewUnit | None:
+    data = item.data
+    if data.parent_id is not None:
+        stored = batch.by_id.get(data.parent_id)
+        if stored is None or not batch.caller.covers(stored.path):
+            _fail(batch, item, "unknown_parent", f"unknown unit {data.parent_id}", "parent_id")
+            return None
+        return stored
+    if data.parent_code is None:
+        return None
+    if data.parent_code in visiting:
+        _fail(batch, item, "cycle", f"parent_code {data.parent_code} leads back to {data.code}", "parent_code")
+        return None
+    in_batch = batch.items.get(data.parent_code)
+    if in_batch is not None:
+        parent = _resolve(batch, in_batch, visiting)
+        if parent is None:
+            if in_batch.line_no in batch.outcomes and batch.outcomes[in_batch.line_no].status == LineStatus.deferred:
+                _defer(batch, item, data.parent_code)
+            else:
+                _fail(batch, item, "parent_failed", f"the line of parent {data.parent_code} failed", "parent_code")
+            return None
+        return parent
+    stored = batch.by_code.get(data.parent_code)
+    if stored is None:
+        _defer(batch, item, data.parent_code)  # perhaps a later line of the file; failed if it never comes
+        return None
+    if not batch.caller.covers(stored.path):
+        _fail(batch, item, "unknown_parent", f"unknown unit {data.parent_code}", "parent_code")
+        return None
+    return stored
+
+
+def _plan_update(item: _Item) -> Stored | None:
+    """Which stored fields this line changes; moves and deactivations are left to the units service."""
+    unit, data, parent = item.existing, item.data, item.parent
+    assert unit is not None
+    given = data.model_dump(exclude_unset=True, include=set(SIMPLE_FIELDS))
+    moved = parent is not None and parent.id != unit.parent_id
+    deactivated = given.get("active") is False and unit.active
+    if moved or deactivated:
+        item.needs_service = True
+        item.unit = unit
+        return unit
+    item.changes = {f: [_jsonable(getattr(unit, f)), _jsonable(v)] for f, v in given.items() if getattr(unit, f) != v}
+    item.unit = unit
+    return unit
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
+def _fail(batch: _Batch, item: _Item, code: str, message: str, fld: str | None) -> None:
+    batch.outcomes[item.line_no] = LineOutcome.error(item.line_no, code, message, fld)
+
+
+def _defer(batch: _Batch, item: _Item, parent_code: str) -> None:
+    outcome = LineOutcome.error(item.line_no, "unknown_parent", f"unknown unit {parent_code}", "parent_code")
+    outcome.status = LineStatus.deferred
+    batch.outcomes[item.line_no] = outcome
+
+
+async def _insert(session: AsyncSession, caller: Caller, items: list[_Item]) -> None:
+    new = sorted((i.unit for i in items if i.unit is not None), key=lambda u: u.depth)
+    records = [
+        (u.id, u.code, u.name, u.short_name, u.kind, u.parent_id, u.path, u.depth, u.aliases, u.search_key, u.active)
+        for u in new
+    ]
+    await copy_records(session, "units", UNIT_COLUMNS, records)
+    await audit.record_many(
+        session, actor_key_id=caller.key_id, action="unit.created", entity_type="unit",
+        entries=[(u.id, u.id, u.snapshot()) for u in new],
+    )
+
+
+async def _update(session: AsyncSession, caller: Caller, items: list[_Item]) -> None:
+    if not items:
+        return
+    rows = []
+    for item in items:
+        unit = item.existing
+        assert unit is not None
+        after = {f: item.changes[f][1] if f in item.changes else getattr(unit, f) for f in SIMPLE_FIELDS}
+        after["aliases"] = list(after["aliases"])
+        rows.append({"id": str(unit.id), **after, "search_key": units.search_key(unit.code, after["name"], after["short_name"], after["aliases"])})
+    await session.execute(
+        text(
+            """
+            UPDATE units u
+            SET name = v.name, short_name = v.short_name, kind = v.kind, aliases = v.aliases, active = v.active,
+                search_key = v.search_key, version = u.version + 1, updated_at = now()
+            FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+                 AS v(id uuid, name text, short_name text, kind text, aliases text[], active boolean, search_key text)
+            WHERE u.id = v.id
+            """
+        ),
+        {"rows": orjson.dumps(rows).decode()},
+    )
+    await audit.record_many(
+        session, actor_key_id=caller.key_id, action="unit.updated", entity_type="unit",
+        entries=[(i.existing.id, i.existing.id, i.changes) for i in items if i.existing is not None],
+    )
+
+
+async def _through_service(session: AsyncSession, caller: Caller, item: _Item) -> LineOutcome:
+    """A move or a deactivation, with every check PATCH /v1/units/{id} makes, on its own savepoint."""
+    assert item.existing is not None
+    unit = await session.get(Unit, item.existing.id, with_for_update=True)
+    assert unit is not None
+    given = item.data.model_dump(exclude_unset=True, include=set(SIMPLE_FIELDS))
+    if item.parent is not None and item.parent.id != unit.parent_id:
+        given["parent_id"] = item.parent.id
+    try:
+        async with session.begin_nested():
+            changes = await units.apply_update(session, caller, unit, UnitUpdate(**given))
+            if changes:
+                audit.record(
+                    session, actor_key_id=caller.key_id, action="unit.updated", entity_type="unit", entity_id=unit.id,
+                    unit_id=unit.id, changes=changes,
+                )
+    except DondocError as exc:
+        await session.refresh(unit)
+        return LineOutcome.from_problem(item.line_no, exc)
+    return LineOutcome.done(item.line_no, "updated" if changes else "unchanged", unit.id)

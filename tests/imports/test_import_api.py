@@ -1,0 +1,155 @@
+"""The import endpoints: media type, empty bodies, progress, idempotency, scope of reading, and resuming."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import httpx
+import pytest
+
+from app.imports import service
+from app.settings import get_settings
+from tests.fixtures import Province
+from tests.imports.helpers import NDJSON, errors_of, ndjson, upload
+
+
+def station(code: str) -> dict[str, Any]:
+    return {"code": code, "name": f"Trạm Y tế {code}", "kind": "commune_health_station", "parent_code": "TTYT-TH"}
+
+
+async def sql(query: str, *args: Any) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(get_settings().database_url)
+    try:
+        return list(await conn.fetch(query, *args))
+    finally:
+        await conn.close()
+
+
+async def test_upload_answers_202_at_once_with_the_job_and_its_location(client: httpx.AsyncClient, province: Province) -> None:
+    response = await upload(client, province, "root_admin", "units", ndjson(station("TYT-1"), station("TYT-2")))
+    assert response.status_code == 202
+    job = response.json()
+    assert response.headers["location"] == f"/v1/imports/{job['id']}"
+    assert (job["status"], job["total"], job["processed"], job["rate_per_s"], job["eta_s"]) == ("queued", 2, 0, None, None)
+    assert await sql("SELECT 1 FROM units WHERE code = 'TYT-1'") == []  # applied by the worker, not the request
+
+
+async def test_progress_shows_rate_and_eta_while_running(client: httpx.AsyncClient, province: Province) -> None:
+    body = ndjson(*(station(f"TYT-P{i}") for i in range(12)))
+    job_id = UUID((await upload(client, province, "root_admin", "units", body)).json()["id"])
+    lease = await service.claim(job_id)
+    assert lease is not None
+    assert await service.run_batch(lease, service.applier_for(lease.kind), 5) == 5
+    running = (await client.get(f"/v1/imports/{job_id}", headers=province.auth("root_admin"))).json()
+    assert (running["status"], running["processed"], running["succeeded"]) == ("running", 5, 5)
+    assert running["rate_per_s"] > 0 and running["eta_s"] is not None and running["eta_s"] >= 0
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/csv", None])
+async def test_other_media_types_are_415(client: httpx.AsyncClient, province: Province, content_type: str | None) -> None:
+    headers = province.auth("root_admin") | ({"Content-Type": content_type} if content_type else {})
+    response = await client.post("/v1/imports?kind=units", content=b'{"code": "X"}\n', headers=headers)
+    assert response.status_code == 415
+    assert await sql("SELECT 1 FROM import_jobs") == []
+
+
+async def test_an_unknown_kind_is_422_on_kind(client: httpx.AsyncClient, province: Province) -> None:
+    response = await client.post("/v1/imports?kind=budgets", content=b"{}\n", headers=province.auth("root_admin") | NDJSON)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "kind"
+
+
+async def test_an_empty_body_is_422_and_leaves_a_failed_job_without_lines(client: httpx.AsyncClient, province: Province) -> None:
+    response = await upload(client, province, "root_admin", "units", b"\n\n  \n")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "empty"
+    assert [r["status"] for r in await sql("SELECT status FROM import_jobs")] == ["failed"]
+    assert await sql("SELECT 1 FROM import_lines") == []
+
+
+async def test_lines_that_cannot_be_stored_fail_with_their_number(client: httpx.AsyncClient, province: Province) -> None:
+    body = ndjson(station("TYT-U1")) + b'{"code": "\xff\xfe"}\n' + b'{"code": "a\x00"}\r\n' + ndjson(station("TYT-U2"))
+    response = await upload(client, province, "root_admin", "units", body)
+    job_id = response.json()["id"]
+    assert await service.run_import(UUID(job_id)) == "completed"
+    errors = await errors_of(client, province, "root_admin", job_id)
+    assert {line: e[0]["code"] for line, e in errors.items()} == {2: "not_utf8", 3: "nul_character"}
+    assert len(await sql("SELECT 1 FROM units WHERE code IN ('TYT-U1', 'TYT-U2')")) == 2
+
+
+async def test_the_same_idempotency_key_returns_the_first_job(client: httpx.AsyncClient, province: Province) -> None:
+    body = ndjson(station("TYT-I1"))
+    first = await upload(client, province, "root_admin", "units", body, **{"Idempotency-Key": "load-2026-11"})
+    again = await upload(client, province, "root_admin", "units", body, **{"Idempotency-Key": "load-2026-11"})
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert again.json()["id"] == first.json()["id"] and again.headers["idempotent-replayed"] == "true"
+    assert len(await sql("SELECT 1 FROM import_jobs")) == 1
+
+
+async def test_another_subtree_cannot_read_the_job_or_its_errors(client: httpx.AsyncClient, province: Province) -> None:
+    job_id = (await upload(client, province, "root_admin", "units", ndjson(station("TYT-S1")))).json()["id"]
+    for path in (f"/v1/imports/{job_id}", f"/v1/imports/{job_id}/errors"):
+        assert (await client.get(path, headers=province.auth("station_admin"))).status_code == 404
+        assert (await client.get(path, headers=province.auth("root_reader"))).status_code == 200
+    assert (await client.get("/v1/imports", headers=province.auth("station_admin"))).json()["items"] == []
+    assert (await client.get(f"/v1/imports/{job_id}")).status_code == 401
+
+
+async def test_a_worker_that_dies_mid_import_is_resumed_without_doubling_or_losing_lines(
+    client: httpx.AsyncClient, province: Province
+) -> None:
+    body = ndjson(*(station(f"TYT-R{i:02}") for i in range(30)))
+    job_id = UUID((await upload(client, province, "root_admin", "units", body)).json()["id"])
+    dead = await service.claim(job_id)
+    assert dead is not None
+    assert await service.run_batch(dead, service.applier_for(dead.kind), 10) == 10
+    assert await service.claim(job_id) is None  # the dead worker's lease still holds
+    await sql("UPDATE import_jobs SET locked_until = now() - interval '1 second', updated_at = now() - interval '1 minute'")
+    async with service.sessionmaker()() as session:
+        assert [job for job, _ in await service.resumable(session)] == [job_id]
+    assert await service.run_import(job_id) == "completed"
+    assert await service.run_batch(dead, service.applier_for(dead.kind), 10) is None  # the old lease can write nothing
+    job = (await client.get(f"/v1/imports/{job_id}", headers=province.auth("root_admin"))).json()
+    assert (job["status"], job["processed"], job["succeeded"], job["counts"]) == ("completed", 30, 30, {"created": 30})
+    assert len(await sql("SELECT 1 FROM units WHERE code LIKE 'TYT-R%'")) == 30
+
+
+async def test_a_line_that_breaks_the_batch_fails_alone(
+    client: httpx.AsyncClient, province: Province, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.imports import units
+
+    real_apply = units.apply
+
+    async def explosive(session: Any, caller: Any, lines: list[Any]) -> Any:
+        if any('"TYT-BOOM"' in line.raw for line in lines):
+            raise RuntimeError("simulated bug")
+        return await real_apply(session, caller, lines)
+
+    monkeypatch.setattr(units, "apply", explosive)
+    body = ndjson(station("TYT-B1"), station("TYT-BOOM"), station("TYT-B2"))
+    job_id = (await upload(client, province, "root_admin", "units", body)).json()["id"]
+    assert await service.run_import(UUID(job_id)) == "completed"
+    errors = await errors_of(client, province, "root_admin", job_id)
+    assert {line: e[0]["code"] for line, e in errors.items()} == {2: "internal_error"}
+    assert len(await sql("SELECT 1 FROM units WHERE code IN ('TYT-B1', 'TYT-B2')")) == 2
+
+
+async def test_a_revoked_key_stops_its_import(client: httpx.AsyncClient, province: Province) -> None:
+    created = await client.post(
+        "/v1/api-keys", json={"name": "loader", "unit_id": str(province.units["SYT"]), "role": "admin"},
+        headers=province.auth("root_admin"),
+    )
+    loader = created.json()
+    response = await client.post(
+        "/v1/imports?kind=units", content=ndjson(station("TYT-K1")),
+        headers={"Authorization": f"Bearer {loader['secret']}", **NDJSON},
+    )
+    job_id = response.json()["id"]
+    assert (await client.delete(f"/v1/api-keys/{loader['id']}", headers=province.auth("root_admin"))).status_code in (200, 204)
+    assert await service.run_import(UUID(job_id)) == "nothing_to_do"
+    job = (await client.get(f"/v1/imports/{job_id}", headers=province.auth("root_admin"))).json()
+    assert job["status"] == "failed" and "revoked" in job["error"]
+    assert await sql("SELECT 1 FROM units WHERE code = 'TYT-K1'") == []
