@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from arq import cron, func
@@ -9,6 +10,7 @@ from arq.connections import RedisSettings
 from prometheus_client import start_http_server
 
 from app.logs import configure_logging
+from app.ops import worker_metrics
 from app.settings import get_settings
 from workers.imports import resume_imports, run_import
 from workers.jobs import (
@@ -20,12 +22,23 @@ from workers.jobs import (
 )
 from workers.webhooks import BATCH_JOB_TIMEOUT_S, deliver_batch, relay_outbox, sweep_deliveries
 
+log = logging.getLogger("dondoc.worker")
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     settings = get_settings()
     configure_logging(settings.log_level)
     if settings.worker_metrics_port:
         # Deliveries by outcome, steps fired and scan durations are counted here, in the worker process.
         start_http_server(settings.worker_metrics_port)
+
+
+async def after_job_end(ctx: dict[str, Any]) -> None:
+    """Add what this job counted to the cluster-wide counters the API serves on /metrics (best effort)."""
+    try:
+        await worker_metrics.flush(ctx["redis"])
+    except Exception:
+        log.warning("could not send worker metrics to Redis", exc_info=True)
 
 
 class WorkerSettings:
@@ -54,4 +67,5 @@ class WorkerSettings:
         cron(sweep_deliveries, second=set(range(0, 60, 5)), unique=True, run_at_startup=True),
     ]
     on_startup = startup
+    after_job_end = after_job_end
     timezone = None  # arq's cron uses UTC when no timezone is set

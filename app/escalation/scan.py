@@ -10,6 +10,7 @@ passed is skipped rather than sent late.
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 
 from prometheus_client import Counter, Histogram
@@ -17,8 +18,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assignments.service import DUE_SOON
+from app.ops import worker_metrics
 
-STEPS_FIRED = Counter("dondoc_escalation_steps_fired_total", "Escalation steps fired", ["kind"])
+STEPS_FIRED = Counter("dondoc_escalation_steps_fired_total", "Escalation steps fired", ["kind", "step"])
 SCAN_SECONDS = Histogram("dondoc_deadline_scan_seconds", "Duration of one deadline scan batch")
 
 CHASED = "('pending', 'in_progress')"
@@ -70,19 +72,23 @@ SELECT CASE x.kind WHEN 'reminder' THEN 'assignment.due_soon' WHEN 'overdue' THE
                              CASE WHEN 'issuer' = ANY(x.notify) THEN x.issuer_id END))
 FROM targets x
 ORDER BY x.fire_at, x.assignment_id
-RETURNING type
+RETURNING type, data->>'step' AS step
 """
 
 
 async def scan_batch(session: AsyncSession, now: datetime, batch: int = 20_000) -> dict[str, int]:
     """Fire up to `batch` due steps; returns counts by event type. The caller commits."""
+    started = time.perf_counter()
     with SCAN_SECONDS.time():
         await session.execute(text(_SKIP), {"now": now})
-        fired = (await session.execute(text(_FIRE), {"now": now, "batch": batch})).scalars().all()
+        fired = (await session.execute(text(_FIRE), {"now": now, "batch": batch})).all()
+    worker_metrics.count("deadline_scan_seconds", "total", time.perf_counter() - started)
+    worker_metrics.count("deadline_scans", "ok")
     counts: dict[str, int] = {}
-    for event_type in fired:
+    for event_type, step in fired:
         counts[event_type] = counts.get(event_type, 0) + 1
-        STEPS_FIRED.labels(event_type.removeprefix("assignment.")).inc()
+        STEPS_FIRED.labels(event_type.removeprefix("assignment."), step).inc()
+        worker_metrics.count("escalation_steps_fired", step)
     return counts
 
 

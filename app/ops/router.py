@@ -27,4 +27,5 @@ async def readyz() -> JSONResponse:
 
 @router.get("/metrics", response_class=Response)
 async def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    """This process's metrics, then the workers' counters summed over every worker (`dondoc_workers_*`)."""
+    return Response(generate_latest() + await service.worker_metrics_exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -53,6 +53,19 @@ async def check_redis() -> dict[str, object]:
     return {"ok": True, "queued_jobs": queued, "worker_heartbeat_age_s": age}
 
 
+async def worker_metrics_exposition() -> bytes:
+    """The workers' counters from Redis; nothing (and no error) if Redis is down: the API's own metrics still serve."""
+    from app.ops import worker_metrics
+
+    client = Redis.from_url(get_settings().redis_url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        return await worker_metrics.exposition(client)
+    except Exception:  # noqa: BLE001
+        return b""
+    finally:
+        await client.aclose()
+
+
 # The oldest escalation step the scan should already have fired (same conditions as the scan).
 _SCAN_LAG = """
 SELECT EXTRACT(EPOCH FROM now() - min(s.fire_at)) FROM escalation_steps s

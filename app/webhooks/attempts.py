@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.events import service as events
+from app.ops import worker_metrics
 from app.timeutil import utcnow
 from app.webhooks.delivery import AttemptResult, next_delay
 from app.webhooks.models import DeliveryStatus
@@ -29,6 +30,12 @@ from app.webhooks.models import DeliveryStatus
 FAILING_LIMIT = timedelta(days=5)
 
 DELIVERIES = PromCounter("dondoc_webhook_deliveries", "Webhook delivery attempts by outcome", ["outcome"])
+
+
+def count_deliveries(outcome: str, n: int = 1) -> None:
+    """This worker's counter (WORKER_METRICS_PORT) and the cluster-wide one the API serves on /metrics."""
+    DELIVERIES.labels(outcome).inc(n)
+    worker_metrics.count("webhook_deliveries", outcome, n)
 
 
 class Outcome(enum.StrEnum):
@@ -166,7 +173,7 @@ async def record_batch(
         else:
             failed_at = min(failed_at or result.started_at, result.started_at)
     for outcome, n in counts.items():
-        DELIVERIES.labels(outcome.value).inc(n)
+        count_deliveries(outcome.value, n)
     if gone:
         await disable_subscription(session, subscription_id, reason="gone")
     if await _failing_too_long(session, subscription_id, answered=answered, failed_at=failed_at):

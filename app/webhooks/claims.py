@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.timeutil import utcnow
 from app.webhooks import signing
-from app.webhooks.attempts import DELIVERIES, Claim, Outcome
+from app.webhooks.attempts import Claim, Outcome, count_deliveries
 from app.webhooks.delivery import MAX_ATTEMPTS
 from app.webhooks.models import DeliveryKind, DeliveryStatus, WebhookSubscription
 
@@ -117,12 +117,12 @@ async def claim_batch(
             _LOST_ATTEMPTS,
             {"ids": [r.id for r in lost], "numbers": [r.old_count for r in lost], "started": [r.old_started for r in lost]},
         )
-        DELIVERIES.labels(Outcome.worker_lost).inc(len(lost))
+        count_deliveries(Outcome.worker_lost.value, len(lost))
     if not subscription.active:
         await _fail(session, {r.id: "endpoint_disabled" for r in rows})
         return ClaimedBatch(subscription_id, subscription.url, [], taken=len(rows))
     exhausted = {r.id: "attempts_exhausted" for r in rows if r.attempt_count > MAX_ATTEMPTS}  # lost workers used them up
-    DELIVERIES.labels(Outcome.failed).inc(len(exhausted))
+    count_deliveries(Outcome.failed.value, len(exhausted))
     messages = await _messages(session, [r for r in rows if r.id not in exhausted])
     missing = {r.id: "event_missing" for r in rows if r.id not in exhausted and r.id not in messages}
     await _fail(session, exhausted | missing)

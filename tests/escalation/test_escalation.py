@@ -145,3 +145,34 @@ async def test_daily_digest_goes_once_per_day(client: httpx.AsyncClient, provinc
     feed = (await client.get("/v1/events", params={"types": "unit.digest"}, headers=province.auth("station_member"))).json()
     assert [(e["data"]["due_soon"], e["data"]["overdue"]) for e in feed["items"]] == [(1, 0)]
     assert feed["items"][0]["data"]["due_soon_ids"] == [issued["TYT-TV"]["id"]]
+
+
+def _sample(text: str, name: str, label: str) -> float:
+    """A sample's value in a Prometheus exposition, 0 when absent."""
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{") and f'="{label}"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_steps_fired_by_any_worker_are_counted_on_the_api_metrics(client: httpx.AsyncClient, province: Province, issued) -> None:  # type: ignore[no-untyped-def]
+    from redis.asyncio import Redis
+
+    from app.ops import worker_metrics
+    from app.settings import get_settings
+
+    name = "dondoc_workers_escalation_steps_fired_total"
+    redis = Redis.from_url(get_settings().redis_url)
+    try:
+        await worker_metrics.flush(redis)  # what earlier tests' scans counted in this process
+        before = (await client.get("/metrics")).text
+        assert await scan("2024-04-15 08:00") == {"assignment.overdue": 2, "assignment.escalated": 4}
+        await worker_metrics.flush(redis)  # what each worker does after every job
+        after = (await client.get("/metrics")).text
+    finally:
+        await redis.aclose()
+    assert _sample(after, name, "overdue") - _sample(before, name, "overdue") == 2
+    assert _sample(after, name, "escalate_1") - _sample(before, name, "escalate_1") == 2
+    assert _sample(after, name, "escalate_2") - _sample(before, name, "escalate_2") == 2
+    assert _sample(after, name, "remind_3") == _sample(before, name, "remind_3")
+    assert "dondoc_workers_deadline_scan_seconds_total" in after

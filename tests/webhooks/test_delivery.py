@@ -259,3 +259,28 @@ async def _health() -> dict[str, Any]:
     async with sessionmaker()() as session:
         return await webhook_health(session)
 
+
+def _sample(text: str, name: str, label: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{") and f'="{label}"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_deliveries_by_outcome_are_counted_on_the_api_metrics(
+    client: httpx.AsyncClient, province: Province, receiver: Receiver, ctx: dict[str, Any]
+) -> None:
+    from app.ops import worker_metrics
+    from workers.settings import after_job_end
+
+    name = "dondoc_workers_webhook_deliveries_total"
+    await worker_metrics.flush(ctx["redis"])  # counts earlier tests left in this process
+    before = (await client.get("/metrics")).text
+    receiver.behaviour = answering(500)
+    hook = await subscribe(client, province, await receiver.start())
+    await ping(client, province, hook)
+    assert await deliver_batch(ctx, hook["id"]) == {"retrying": 1}
+    await after_job_end(ctx)  # the worker's hook after every job
+    after = (await client.get("/metrics")).text
+    assert _sample(after, name, "retrying") - _sample(before, name, "retrying") == 1
+    assert _sample(after, name, "delivered") == _sample(before, name, "delivered")
