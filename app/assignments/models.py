@@ -37,7 +37,9 @@ class Assignment(SQLModel, table=True):
         UniqueConstraint(
             "task_id", "unit_id", "period_start", name="uq_assignments_task_unit_period", postgresql_nulls_not_distinct=True
         ),
-        Index("ix_assignments_unit_due", "unit_id", "due_at", "id"),
+        # A unit's assignments by deadline: the inbox's order, and (with the included columns) compliance
+        # statistics and status filters answered from the index alone.
+        Index("ix_assignments_unit_due", "unit_id", "due_at", "id", postgresql_include=["status", "completed_at", "directive_id"]),
         Index("ix_assignments_directive", "directive_id", "unit_id"),
         Index("ix_assignments_open_due", "due_at", postgresql_where=text("status IN ('pending','in_progress','submitted','blocked')")),
     )

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, status
 
-from app.assignments import service
+from app.assignments import inbox, service
 from app.assignments.models import AssignmentStatus, Timeliness
 from app.assignments.schemas import AssignmentRead, InboxItem
 from app.auth.deps import CurrentCaller
@@ -34,7 +34,7 @@ async def list_assignments(
     cursor: Cursor = None,
 ) -> Page[InboxItem]:
     service.validate_window(due_before, due_after)
-    items, next_cursor = await service.list_inbox(
+    items, next_cursor = await inbox.list_inbox(
         session, caller, unit_id=unit_id, directive_id=directive_id, status=status, timeliness=timeliness,
         due_before=due_before, due_after=due_after, role=role, cursor=cursor, limit=limit,
     )

@@ -1,4 +1,4 @@
-"""Assignment rules: who sees which assignment, the inbox, acknowledging, and timeliness.
+"""Assignment rules: who sees which assignment, acknowledging, and timeliness (the inbox is in inbox.py).
 
 Timeliness is derived from the deadline, the status and the clock, never stored.
 An assignment is visible to its unit's subtree and to the issuer side (the
@@ -11,18 +11,18 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assignments.models import OPEN_STATUSES, Assignment, AssignmentStatus, Timeliness
-from app.assignments.schemas import InboxItem
 from app.audit import service as audit
 from app.auth.caller import Caller
 from app.auth.models import Role
 from app.directives.models import Directive
 from app.errors import Forbidden, InvalidTransition, NotFound, ValidationProblem
 from app.events import service as events
-from app.pagination import decode_cursor, encode_cursor, instant
 from app.tasks.models import Task
 from app.timeutil import utcnow
 from app.units import service as units
@@ -35,13 +35,34 @@ def _units_in_scope(caller: Caller) -> Any:
     return select(Unit.id).where(units.in_scope(caller))
 
 
-def visible(caller: Caller) -> ColumnElement[bool]:
-    in_scope = _units_in_scope(caller)
-    return or_(
+def visible_by(in_scope: Any) -> list[ColumnElement[bool]]:
+    """The three ways an assignment is visible: its unit, its directive's issuer, its task's report-to unit."""
+    return [
         Assignment.unit_id.in_(in_scope),  # type: ignore[attr-defined]
         Assignment.directive_id.in_(select(Directive.id).where(Directive.issuer_id.in_(in_scope))),  # type: ignore[attr-defined]
         Assignment.task_id.in_(select(Task.id).where(Task.report_to_id.in_(in_scope))),  # type: ignore[union-attr, attr-defined]
-    )
+    ]
+
+
+def visible(caller: Caller) -> ColumnElement[bool]:
+    return or_(*visible_by(_units_in_scope(caller)))
+
+
+# One assignment by id, if the caller may see it, built once: SQLAlchemy then computes its cache key
+# once too (building and keying this statement per request cost more CPU than running it).
+SCOPE_UNIT = bindparam("scope_unit_id", type_=PgUUID(as_uuid=True))
+UNITS_IN_BOUND_SCOPE = select(Unit.id).where(Unit.path.contains(array([SCOPE_UNIT])))  # type: ignore[attr-defined]
+_BY_ID = select(Assignment).where(
+    Assignment.id == bindparam("assignment_id", type_=PgUUID(as_uuid=True)),
+    or_(*visible_by(UNITS_IN_BOUND_SCOPE)),
+)
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update(of=Assignment)  # type: ignore[arg-type]
+# The same, locked, and whether the assignment's own unit is in the caller's subtree (`covers`), in one round trip.
+_BY_ID_FOR_UNIT = (
+    select(Assignment, Assignment.unit_id.in_(UNITS_IN_BOUND_SCOPE).label("own_unit"))  # type: ignore[attr-defined]
+    .where(Assignment.id == bindparam("assignment_id", type_=PgUUID(as_uuid=True)), or_(*visible_by(UNITS_IN_BOUND_SCOPE)))
+    .with_for_update(of=Assignment)  # type: ignore[arg-type]
+)
 
 
 def timeliness_of(status: str, due_at: datetime, completed_at: datetime | None, now: datetime) -> Timeliness | None:
@@ -75,10 +96,9 @@ def read_dict(assignment: Assignment, now: datetime | None = None) -> dict[str, 
 
 
 async def get_assignment(session: AsyncSession, caller: Caller, assignment_id: UUID, *, for_update: bool = False) -> Assignment:
-    stmt = select(Assignment).where(Assignment.id == assignment_id, visible(caller))
-    if for_update:
-        stmt = stmt.with_for_update(of=Assignment)  # type: ignore[arg-type]
-    assignment = (await session.execute(stmt)).scalar_one_or_none()
+    stmt = _BY_ID_FOR_UPDATE if for_update else _BY_ID
+    params = {"assignment_id": assignment_id, "scope_unit_id": caller.unit_id}
+    assignment = (await session.execute(stmt, params)).scalar_one_or_none()
     if assignment is None:
         raise NotFound(f"Assignment {assignment_id} not found.")
     return assignment
@@ -87,69 +107,14 @@ async def get_assignment(session: AsyncSession, caller: Caller, assignment_id: U
 async def get_for_unit(session: AsyncSession, caller: Caller, assignment_id: UUID) -> Assignment:
     """The assignment, locked, for an action only its own unit's side may take (acknowledge, report)."""
     caller.require(Role.member)
-    assignment = await get_assignment(session, caller, assignment_id, for_update=True)
-    unit = await session.get(Unit, assignment.unit_id)
-    if unit is None or not caller.covers(unit.path):
+    params = {"assignment_id": assignment_id, "scope_unit_id": caller.unit_id}
+    row = (await session.execute(_BY_ID_FOR_UNIT, params)).one_or_none()
+    if row is None:
+        raise NotFound(f"Assignment {assignment_id} not found.")
+    assignment, own_unit = row
+    if not own_unit:  # visible as the issuer's side, but not the assigned unit's
         raise Forbidden("Only the assigned unit (or a unit above it) acts on this assignment.")
     return assignment
-
-
-async def list_inbox(
-    session: AsyncSession,
-    caller: Caller,
-    *,
-    unit_id: UUID | None = None,
-    directive_id: UUID | None = None,
-    status: list[AssignmentStatus] | None = None,
-    timeliness: Timeliness | None = None,
-    due_before: datetime | None = None,
-    due_after: datetime | None = None,
-    role: str | None = None,
-    cursor: str | None = None,
-    limit: int = 50,
-) -> tuple[list[InboxItem], str | None]:
-    """Assignments ordered by deadline (soonest first), keyset-paged on (due_at, id)."""
-    now = utcnow()
-    conditions: list[ColumnElement[bool]] = [visible(caller)]
-    if unit_id is not None:
-        conditions.append(
-            Assignment.unit_id.in_(select(Unit.id).where(Unit.path.contains([unit_id])))  # type: ignore[attr-defined]
-        )
-    if directive_id is not None:
-        conditions.append(Assignment.directive_id == directive_id)
-    if status:
-        conditions.append(Assignment.status.in_([s.value for s in status]))  # type: ignore[attr-defined]
-    if timeliness is not None:
-        conditions.append(timeliness_condition(timeliness, now))
-    if due_before is not None:
-        conditions.append(Assignment.due_at < due_before)
-    if due_after is not None:
-        conditions.append(Assignment.due_at >= due_after)
-    if role is not None:
-        conditions.append(Assignment.role == role)
-    key = decode_cursor(cursor, fields={"due_at": instant, "id": UUID})
-    if key is not None:
-        conditions.append(tuple_(Assignment.due_at, Assignment.id) > (key["due_at"], key["id"]))
-    stmt = (
-        select(Assignment, Directive.notation, Directive.subject, Task.ordinal, Task.text)
-        .join(Directive, Directive.id == Assignment.directive_id)
-        .join(Task, Task.id == Assignment.task_id)
-        .where(*conditions)
-        .order_by(Assignment.due_at, Assignment.id)
-        .limit(limit + 1)
-    )
-    rows = (await session.execute(stmt)).all()
-    items = [
-        InboxItem.model_validate(
-            {**read_dict(a, now), "directive_notation": n, "directive_subject": s, "task_ordinal": o, "task_text": t}
-        )
-        for a, n, s, o, t in rows[:limit]
-    ]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1][0]
-        next_cursor = encode_cursor({"due_at": last.due_at.isoformat(), "id": str(last.id)})
-    return items, next_cursor
 
 
 async def acknowledge(session: AsyncSession, caller: Caller, assignment_id: UUID) -> Assignment:

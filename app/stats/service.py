@@ -50,6 +50,8 @@ async def compliance(
         raise ValidationProblem.for_field("to", "must not be before from", "empty_window")
     root = await units.get_unit(session, caller, unit_id or caller.unit_id)
     key_id, key_code, key_name = _GROUPS[group_by]
+    # Every assignment has its directive (a foreign key), so LEFT JOIN counts the same rows; PostgreSQL drops
+    # the join when the grouping is by unit, and the counts come from ix_assignments_unit_due alone.
     rows = (
         await session.execute(
             text(
@@ -57,7 +59,7 @@ async def compliance(
                 SELECT {key_id} AS key_id, {key_code} AS key_code, {key_name} AS key_name, {_COUNTS}
                 FROM assignments a
                 JOIN units u ON u.id = a.unit_id
-                JOIN directives d ON d.id = a.directive_id
+                LEFT JOIN directives d ON d.id = a.directive_id
                 WHERE u.path @> ARRAY[CAST(:root AS uuid)]
                   AND a.due_at >= :start AND a.due_at < :end
                   AND (CAST(:directive AS uuid) IS NULL OR a.directive_id = CAST(:directive AS uuid))

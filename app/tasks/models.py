@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, PrimaryKeyConstraint, String, Text
+from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlmodel import Field, SQLModel
@@ -33,6 +33,8 @@ class Task(SQLModel, table=True):
     """One task of a directive. The deadline is kept as given and resolved to an instant at issue."""
 
     __tablename__ = "tasks"
+    # Tasks reporting to a unit, with their ids: one of the three ways an assignment is visible (index-only).
+    __table_args__ = (Index("ix_tasks_report_to_id", "report_to_id", "id"),)
 
     id: UUID = Field(default_factory=uuid4, sa_column=Column(PgUUID(as_uuid=True), primary_key=True))
     directive_id: UUID = Field(
@@ -42,7 +44,7 @@ class Task(SQLModel, table=True):
     ordinal: str = Field(sa_column=Column(String(16), nullable=False))
     text: str = Field(sa_column=Column(Text, nullable=False))
     report_to_id: UUID | None = Field(
-        default=None, sa_column=Column(PgUUID(as_uuid=True), ForeignKey("units.id"), nullable=True, index=True)
+        default=None, sa_column=Column(PgUUID(as_uuid=True), ForeignKey("units.id"), nullable=True)
     )
     due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     due_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
