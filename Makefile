@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install openapi lint bench clean
+.PHONY: run test install openapi lint bench bench-quick clean
 
 run: $(STAMP)  ## Serve the API and a worker (embedded PostgreSQL/Valkey unless DATABASE_URL/REDIS_URL are set)
 	$(BIN)/dondoc dev
@@ -23,10 +23,14 @@ $(STAMP): pyproject.toml
 openapi: $(STAMP)  ## Regenerate openapi/openapi.json from the app
 	$(BIN)/dondoc openapi
 
-bench: $(STAMP)  ## Benchmarks (print numbers; not part of the test run)
+bench: $(STAMP)  ## National-scale benchmark (~15 min): results in bench/results/, table printed (BENCH_SCALE=0.1 for a quick one)
+	$(BIN)/python -m bench.national
+
+bench-quick: $(STAMP)  ## The small benchmarks: parser, issuing, deadline scan, webhook delivery (print numbers)
 	$(BIN)/python bench/parse_bench.py
 	$(BIN)/python bench/issue_bench.py
 	$(BIN)/python bench/scan_bench.py
+	$(BIN)/python bench/webhook_bench.py
 
 clean:
 	rm -rf $(VENV) .data
