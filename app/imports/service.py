@@ -62,11 +62,6 @@ async def create_job(caller: Caller, kind: ImportKind, idempotency_key: str | No
             idempotency_key=idempotency_key,
         )
         session.add(job)
-        await session.flush()
-        audit.record(
-            session, actor_key_id=caller.key_id, action="import.created", entity_type="import", entity_id=job.id,
-            unit_id=caller.unit_id, changes={"kind": kind.value},
-        )
     return job
 
 
@@ -77,8 +72,9 @@ async def receive(job: ImportJob, chunks: AsyncIterator[bytes]) -> ImportJob:
     except BaseException:
         await _abandon(job.id, "the upload was cut off before the end of the body")
         raise
-    if counts.total == 0:
-        await _abandon(job.id, "the body holds no lines")
+    if counts.total == 0:  # bad input leaves nothing behind, not even the job
+        async with sessionmaker()() as session, session.begin():
+            await session.execute(text("DELETE FROM import_jobs WHERE id = :id"), {"id": job.id})
         raise ValidationProblem.for_field("body", "holds no NDJSON lines", "empty")
     async with sessionmaker()() as session, session.begin():
         done = counts.total == counts.failed  # every line already failed at staging: nothing to run
@@ -89,6 +85,10 @@ async def receive(job: ImportJob, chunks: AsyncIterator[bytes]) -> ImportJob:
                 "finished_at = CASE WHEN :done THEN now() END WHERE id = :id"
             ),
             {"s": status.value, "done": done, "id": job.id},
+        )
+        audit.record(
+            session, actor_key_id=job.key_id, action="import.created", entity_type="import", entity_id=job.id,
+            unit_id=job.unit_id, changes={"kind": job.kind, "lines": counts.total, "bytes": counts.bytes},
         )
         fresh = await session.get(ImportJob, job.id, populate_existing=True)
     assert fresh is not None

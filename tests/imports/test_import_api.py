@@ -61,12 +61,13 @@ async def test_an_unknown_kind_is_422_on_kind(client: httpx.AsyncClient, provinc
     assert response.json()["errors"][0]["field"] == "kind"
 
 
-async def test_an_empty_body_is_422_and_leaves_a_failed_job_without_lines(client: httpx.AsyncClient, province: Province) -> None:
+async def test_an_empty_body_is_422_and_leaves_nothing_behind(client: httpx.AsyncClient, province: Province) -> None:
+    audit_before = await sql("SELECT count(*) FROM audit_log")
     response = await upload(client, province, "root_admin", "units", b"\n\n  \n")
     assert response.status_code == 422
     assert response.json()["errors"][0]["code"] == "empty"
-    assert [r["status"] for r in await sql("SELECT status FROM import_jobs")] == ["failed"]
-    assert await sql("SELECT 1 FROM import_lines") == []
+    assert await sql("SELECT 1 FROM import_jobs") == []
+    assert await sql("SELECT count(*) FROM audit_log") == audit_before
 
 
 async def test_lines_that_cannot_be_stored_fail_with_their_number(client: httpx.AsyncClient, province: Province) -> None:
