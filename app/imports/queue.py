@@ -5,24 +5,14 @@ from __future__ import annotations
 import logging
 from uuid import UUID
 
-from arq import ArqRedis, create_pool
-from arq.connections import RedisSettings
+from arq import ArqRedis
 
+from app.jobqueue import api_pool
 from app.settings import get_settings
 
 log = logging.getLogger("dondoc.imports")
 
 RUN_IMPORT = "run_import"
-
-_pool: ArqRedis | None = None
-
-
-async def _api_pool() -> ArqRedis:
-    global _pool
-    if _pool is None:
-        _pool = await create_pool(RedisSettings.from_dsn(get_settings().redis_url))
-    return _pool
-
 
 async def enqueue(redis: ArqRedis, job_id: UUID, arq_job_id: str) -> bool:
     """True if ARQ took it (it refuses an id it still holds)."""
@@ -33,6 +23,6 @@ async def enqueue(redis: ArqRedis, job_id: UUID, arq_job_id: str) -> bool:
 async def wake(job_id: UUID) -> None:
     """Best effort, after the upload committed: if Redis is down, the sweeper starts the import."""
     try:
-        await enqueue(await _api_pool(), job_id, f"import:{job_id}:0")
+        await enqueue(await api_pool(), job_id, f"import:{job_id}:0")
     except Exception:
         log.warning("could not enqueue the import; the sweeper will", exc_info=True, extra={"import_id": str(job_id)})

@@ -20,9 +20,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from arq import ArqRedis, create_pool
-from arq.connections import RedisSettings
+from arq import ArqRedis
 
+from app.jobqueue import api_pool
 from app.settings import get_settings
 
 log = logging.getLogger("dondoc.webhooks")
@@ -72,17 +72,6 @@ async def enqueue_retry(redis: ArqRedis, subscription_id: UUID | str, *, due_at:
         _queue_name=get_settings().arq_queue_name, _defer_by=max(0.0, in_s) + (second - due_at.timestamp()) + _LATE_S,
     )
     return job is not None
-
-
-_pool: ArqRedis | None = None
-
-
-async def api_pool() -> ArqRedis:
-    """The API process's own connection for waking workers after a test ping or a redelivery."""
-    global _pool
-    if _pool is None:
-        _pool = await create_pool(RedisSettings.from_dsn(get_settings().redis_url))
-    return _pool
 
 
 async def wake(subscription_ids: list[UUID]) -> None:
