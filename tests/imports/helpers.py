@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import httpx
 import orjson
 
 from app.imports import service
+from app.settings import get_settings
 from tests.fixtures import Province
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
@@ -39,3 +41,11 @@ async def errors_of(client: httpx.AsyncClient, province: Province, key: str, job
     response = await client.get(f"/v1/imports/{job_id}/errors", headers=province.auth(key))
     assert response.status_code == 200, response.text
     return {item["line"]: item["errors"] for item in response.json()["items"]}
+
+
+async def sql(query: str, *args: Any) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(get_settings().database_url)
+    try:
+        return list(await conn.fetch(query, *args))
+    finally:
+        await conn.close()

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
 import httpx
 
-from app.settings import get_settings
 from tests.fixtures import Province
-from tests.imports.helpers import errors_of, import_now, upload
+from tests.imports.helpers import errors_of, import_now, ndjson, sql, upload
 
 
 def directive(number: str, **extra: Any) -> dict[str, Any]:
@@ -26,20 +24,6 @@ def directive(number: str, **extra: Any) -> dict[str, Any]:
         ],
     }
     return body | extra
-
-
-def ndjson(*rows: dict[str, Any] | str) -> bytes:
-    import orjson
-
-    return b"".join((r.encode() if isinstance(r, str) else orjson.dumps(r)) + b"\n" for r in rows)
-
-
-async def sql(query: str, *args: Any) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(get_settings().database_url)
-    try:
-        return list(await conn.fetch(query, *args))
-    finally:
-        await conn.close()
 
 
 async def footprint(directive_id: str) -> dict[str, Any]:

@@ -5,26 +5,16 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import httpx
 import pytest
 
 from app.imports import service
-from app.settings import get_settings
 from tests.fixtures import Province
-from tests.imports.helpers import NDJSON, errors_of, ndjson, upload
+from tests.imports.helpers import NDJSON, errors_of, ndjson, sql, upload
 
 
 def station(code: str) -> dict[str, Any]:
     return {"code": code, "name": f"Trạm Y tế {code}", "kind": "commune_health_station", "parent_code": "TTYT-TH"}
-
-
-async def sql(query: str, *args: Any) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(get_settings().database_url)
-    try:
-        return list(await conn.fetch(query, *args))
-    finally:
-        await conn.close()
 
 
 async def test_upload_answers_202_at_once_with_the_job_and_its_location(client: httpx.AsyncClient, province: Province) -> None:
