@@ -1,15 +1,22 @@
-"""Engine, sessions and the per-request unit of work.
+"""Engines, sessions and the per-request unit of work.
 
 One request is one transaction: the session dependency commits once after the
 endpoint returns, so a state change and its audit entry commit together or not
 at all. Relationships refuse lazy loading so a hidden query fails loudly.
+
+Reads (GET, HEAD) use a second pool whose connections are read-only at the
+server and run without BEGIN/COMMIT. Under READ COMMITTED every statement takes
+its own snapshot whether or not a transaction wraps it, so for a request that
+writes nothing a transaction would only add two round trips; and a read
+endpoint that tried to write would fail loudly instead of half-committing.
 """
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
+import asyncpg
 import orjson
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
@@ -19,23 +26,36 @@ from app.settings import async_database_url, get_settings
 # The naming convention is set in app/__init__.py, before any table is defined.
 metadata: MetaData = SQLModel.metadata
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+
 _engine: AsyncEngine | None = None
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None
+_read_engine: AsyncEngine | None = None
+_read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+
+def _create_engine(**options: Any) -> AsyncEngine:
+    settings = get_settings()
+    return create_async_engine(
+        async_database_url(settings.database_url),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        # No pre-ping: with asyncpg it is BEGIN, a query and ROLLBACK before every checkout, half
+        # of a read's round trips. A connection the server dropped fails its first statement
+        # instead, and SQLAlchemy then discards every pooled connection made before it.
+        pool_pre_ping=False,
+        pool_recycle=settings.db_pool_recycle_s,
+        # orjson writes UUIDs and datetimes in JSONB columns natively, and fast.
+        json_serializer=lambda value: orjson.dumps(value, default=str).decode(),
+        json_deserializer=orjson.loads,
+        **options,
+    )
 
 
 def get_engine() -> AsyncEngine:
     global _engine, _sessionmaker
     if _engine is None:
-        settings = get_settings()
-        _engine = create_async_engine(
-            async_database_url(settings.database_url),
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            pool_pre_ping=True,
-            # orjson writes UUIDs and datetimes in JSONB columns natively, and fast.
-            json_serializer=lambda value: orjson.dumps(value, default=str).decode(),
-            json_deserializer=orjson.loads,
-        )
+        _engine = _create_engine()
         _sessionmaker = async_sessionmaker(_engine, expire_on_commit=False, autoflush=False)
     return _engine
 
@@ -46,16 +66,32 @@ def sessionmaker() -> async_sessionmaker[AsyncSession]:
     return _sessionmaker
 
 
+def read_sessionmaker() -> async_sessionmaker[AsyncSession]:
+    """Sessions for read requests: autocommit, on connections the server keeps read-only."""
+    global _read_engine, _read_sessionmaker
+    if _read_sessionmaker is None:
+        _read_engine = _create_engine(
+            isolation_level="AUTOCOMMIT", connect_args={"server_settings": {"default_transaction_read_only": "on"}}
+        )
+        _read_sessionmaker = async_sessionmaker(_read_engine, expire_on_commit=False, autoflush=False)
+    return _read_sessionmaker
+
+
 async def dispose_engine() -> None:
-    global _engine, _sessionmaker
-    if _engine is not None:
-        await _engine.dispose()
-    _engine, _sessionmaker = None, None
+    global _engine, _sessionmaker, _read_engine, _read_sessionmaker
+    for engine in (_engine, _read_engine):
+        if engine is not None:
+            await engine.dispose()
+    _engine, _sessionmaker, _read_engine, _read_sessionmaker = None, None, None, None
 
 
-async def unit_of_work() -> AsyncIterator[AsyncSession]:
-    """The request's transaction: committed once if the endpoint succeeds, rolled back otherwise."""
-    async with sessionmaker()() as session:
+async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's transaction: committed once if the endpoint succeeds, rolled back otherwise.
+
+    A GET or HEAD gets a read-only autocommit session (see the module docstring).
+    """
+    factory = read_sessionmaker() if request.method in READ_METHODS else sessionmaker()
+    async with factory() as session:
         try:
             yield session
             await session.commit()
@@ -67,12 +103,19 @@ async def unit_of_work() -> AsyncIterator[AsyncSession]:
 Session = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
 
 
-async def copy_records(session: AsyncSession, table: str, columns: list[str], records: list[tuple[object, ...]]) -> None:
-    """Bulk-insert rows with COPY inside the session's transaction (asyncpg's binary COPY; jsonb values as JSON text)."""
-    if not records:
-        return
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The session's asyncpg connection, inside the session's transaction, for the few hot or bulk
+    statements where SQLAlchemy's per-statement work costs more than the statement itself."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None
+    return driver
+
+
+async def copy_records(session: AsyncSession, table: str, columns: list[str], records: list[tuple[object, ...]]) -> None:
+    """Bulk-insert rows with COPY inside the session's transaction (asyncpg's binary COPY; jsonb values as JSON text)."""
+    if not records:
+        return
+    driver = await driver_connection(session)
     await driver.copy_records_to_table(table, records=records, columns=columns)

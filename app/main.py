@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from app.assignments.router import router as assignments_router
 from app.audit.router import router as audit_router
@@ -25,6 +25,22 @@ from app.stats.router import router as stats_router
 from app.units.router import router as units_router
 from app.webhooks.router import deliveries_router as webhook_deliveries_router
 from app.webhooks.router import router as webhooks_router
+
+V1_ROUTERS = (
+    units_router,
+    keys_router,
+    directives_router,
+    assignments_router,
+    reports_router,
+    events_router,
+    stats_router,
+    audit_router,
+    webhooks_router,
+    webhook_deliveries_router,
+    escalation_router,
+    calendar_router,
+    imports_router,
+)
 
 DESCRIPTION = """Dondoc (đôn đốc) turns a health department's directives into tracked work:
 tasks, assignments, reports, deadlines and escalation. Authenticate with
@@ -48,22 +64,12 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     install_problem_handlers(app)
-    v1 = APIRouter(prefix=API_PREFIX)
-    v1.include_router(units_router)
-    v1.include_router(keys_router)
-    v1.include_router(directives_router)
-    v1.include_router(assignments_router)
-    v1.include_router(reports_router)
-    v1.include_router(events_router)
-    v1.include_router(stats_router)
-    v1.include_router(audit_router)
-    v1.include_router(webhooks_router)
-    v1.include_router(webhook_deliveries_router)
-    v1.include_router(escalation_router)
-    v1.include_router(calendar_router)
-    v1.include_router(imports_router)
-    app.include_router(v1)
+    # Operations first: probes are the most frequent requests and should not walk the API's routes.
     app.include_router(ops_router)
+    # Each domain router straight onto the app under /v1: FastAPI matches nested routers level by
+    # level and more than once, which cost more than the endpoint itself on the cheapest reads.
+    for router in V1_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     # Added last = outermost: the size limit and request id apply before an idempotent replay.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes, bulk_body_bytes=settings.import_max_bytes)

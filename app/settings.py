@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO")
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_recycle_s: int = Field(default=1800, ge=-1, description="Replace pooled connections older than this (-1: never).")
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest JSON request body accepted.")
     import_max_bytes: int = Field(
         default=1_073_741_824, ge=1024, description="Largest NDJSON body POST /v1/imports accepts (streamed, never held whole)."

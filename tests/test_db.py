@@ -1,0 +1,47 @@
+"""The unit of work: writes commit together; read requests run on read-only, autocommit connections."""
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from app.db import read_sessionmaker, sessionmaker
+from tests.fixtures import Province
+
+
+async def test_a_read_session_cannot_write(db: str) -> None:
+    async with read_sessionmaker()() as session:
+        with pytest.raises(DBAPIError, match="read-only transaction"):
+            await session.execute(text("INSERT INTO unit_kinds (code, name) VALUES ('probe', 'Probe')"))
+    async with sessionmaker()() as session:
+        assert await session.scalar(text("SELECT count(*) FROM unit_kinds WHERE code = 'probe'")) == 0
+
+
+async def test_a_read_session_runs_each_statement_on_its_own(db: str) -> None:
+    """No BEGIN: every statement is its own transaction, so each sees a new transaction start time."""
+    async with read_sessionmaker()() as session:
+        first = await session.scalar(text("SELECT now()"))
+        await session.execute(text("SELECT pg_sleep(0.01)"))
+        second = await session.scalar(text("SELECT now()"))
+    assert second > first
+
+
+async def test_write_requests_keep_one_transaction(db: str) -> None:
+    async with sessionmaker()() as session:
+        first = await session.scalar(text("SELECT now()"))
+        await session.execute(text("SELECT pg_sleep(0.01)"))
+        second = await session.scalar(text("SELECT now()"))
+        await session.rollback()
+    assert second == first
+
+
+async def test_a_get_request_sees_what_a_post_just_committed(client: httpx.AsyncClient, province: Province) -> None:
+    """Reads use their own pool, on the same database: nothing a write committed is missing from the next read."""
+    for n in range(5):
+        body = {"code": f"TYT-N{n}", "name": f"Trạm Y tế số {n}", "kind": "commune_health_station", "parent_code": "TTYT-TH"}
+        created = await client.post("/v1/units", json=body, headers=province.auth("root_admin"))
+        assert created.status_code == 201, created.text
+        read = await client.get(f"/v1/units/{created.json()['id']}", headers=province.auth("station_admin"))
+        assert read.status_code == 404  # a station's key does not see its sibling: the read pool applies scope too
+        read = await client.get(f"/v1/units/{created.json()['id']}", headers=province.auth("centre_admin"))
+        assert read.status_code == 200 and read.json()["code"] == f"TYT-N{n}"
