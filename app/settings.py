@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         default="dondoc-dev-pepper",
         description="Mixed into API key hashes; set a secret value in production.",
     )
+    auth_cache_ttl_s: float = Field(
+        default=300.0, ge=0,
+        description="How long an API process may trust a key it authenticated; changes to keys reach it at once via NOTIFY. 0: ask every time.",
+    )
     webhook_allow_private: bool = Field(
         default=False,
         validation_alias=AliasChoices("dondoc_webhook_allow_private", "webhook_allow_private"),
@@ -61,6 +65,11 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def driver_database_url(url: str) -> str:
+    """The URL as asyncpg itself takes it (no SQLAlchemy driver suffix in the scheme)."""
+    return "postgresql://" + async_database_url(url).removeprefix("postgresql+asyncpg://")
 
 
 def async_database_url(url: str) -> str:

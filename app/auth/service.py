@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.caller import Caller
+from app.auth.keycache import KeyRecord, key_cache
 from app.auth.models import ROLE_RANK, ApiKey, Role
 from app.db import driver_connection
 from app.errors import Forbidden, NotFound, Unauthorized, ValidationProblem
@@ -39,8 +40,8 @@ def hash_secret(secret: str) -> str:
     return hmac.new(pepper, secret.encode(), hashlib.sha256).hexdigest()
 
 
-# Every request runs this, so it goes straight to asyncpg (a prepared statement, one round trip)
-# rather than through SQLAlchemy, whose per-statement work here cost more than the query.
+# Every request not answered by the key cache runs this, so it goes straight to asyncpg (a prepared
+# statement, one round trip) rather than through SQLAlchemy, whose work here cost more than the query.
 _KEY_LOOKUP = """
     SELECT k.id, k.unit_id, k.role, k.revoked_at, k.expires_at, u.active
     FROM api_keys k JOIN units u ON u.id = k.unit_id
@@ -54,15 +55,32 @@ async def authenticate(session: AsyncSession, secret: str | None) -> Caller:
         raise Unauthorized("Send your API key as 'Authorization: Bearer ddk_...' or in 'X-API-Key'.")
     if not secret.startswith(KEY_PREFIX) or len(secret) > 128:
         raise Unauthorized("The API key is malformed.")
-    driver = await driver_connection(session)
-    row = await driver.fetchrow(_KEY_LOOKUP, hash_secret(secret))
-    if row is None or row["revoked_at"] is not None:
+    key = await _find_key(session, hash_secret(secret))
+    if key is None or key.revoked_at is not None:
         raise Unauthorized("The API key is unknown or revoked.")
-    if row["expires_at"] is not None and row["expires_at"] <= utcnow():
+    if key.expires_at is not None and key.expires_at <= utcnow():
         raise Unauthorized("The API key has expired.")
-    if not row["active"]:
+    if not key.unit_active:
         raise Unauthorized("The API key's unit is deactivated.")
-    return Caller(key_id=row["id"], unit_id=row["unit_id"], role=Role(row["role"]))
+    return Caller(key_id=key.id, unit_id=key.unit_id, role=Role(key.role))
+
+
+async def _find_key(session: AsyncSession, secret_hash: str) -> KeyRecord | None:
+    """The key with this hash, from this process's key cache or else the database."""
+    known = key_cache.get(secret_hash)
+    if known is not None:
+        return known
+    generation = key_cache.generation
+    driver = await driver_connection(session)
+    row = await driver.fetchrow(_KEY_LOOKUP, secret_hash)
+    if row is None:
+        return None
+    key = KeyRecord(
+        id=row["id"], unit_id=row["unit_id"], role=row["role"],
+        revoked_at=row["revoked_at"], expires_at=row["expires_at"], unit_active=row["active"],
+    )
+    key_cache.put(secret_hash, key, generation)
+    return key
 
 
 async def create_key(
