@@ -12,12 +12,14 @@ endpoint that tried to write would fail loudly instead of half-committing.
 """
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import asyncpg
 import orjson
 from fastapi import Depends, Request
-from sqlalchemy import MetaData
+from sqlalchemy import Executable, MetaData
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 
@@ -111,6 +113,38 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     driver = raw.driver_connection
     assert driver is not None
     return driver
+
+
+@dataclass(frozen=True, slots=True)
+class DriverStatement:
+    """A SQLAlchemy statement compiled once to asyncpg's SQL, run without SQLAlchemy's per-execution work.
+
+    For the hottest reads only: the statement is still written (and reviewed) as SQLAlchemy, but a
+    row comes back as an asyncpg Record, so columns needing SQLAlchemy's result processing don't belong.
+    """
+
+    sql: str
+    names: tuple[str, ...]
+    fixed: dict[str, Any]  # values the statement carries itself, such as a LIMIT
+
+    @classmethod
+    def of(cls, statement: Executable) -> "DriverStatement":
+        compiled = statement.compile(dialect=asyncpg_dialect())
+        if "__[POSTCOMPILE_" in compiled.string:  # expanding IN: its SQL would change with each list's length
+            raise ValueError("a DriverStatement takes no expanding IN; bind a list as = ANY(array) instead")
+        fixed = {name: value for name, value in compiled.params.items() if value is not None}
+        return cls(compiled.string, tuple(compiled.positiontup or ()), fixed)
+
+    def _args(self, params: dict[str, Any]) -> list[Any]:
+        return [params[name] if name in params else self.fixed[name] for name in self.names]
+
+    async def fetchrow(self, session: AsyncSession, **params: Any) -> asyncpg.Record | None:
+        driver = await driver_connection(session)
+        return await driver.fetchrow(self.sql, *self._args(params))
+
+    async def fetch(self, session: AsyncSession, **params: Any) -> list[asyncpg.Record]:
+        driver = await driver_connection(session)
+        return await driver.fetch(self.sql, *self._args(params))
 
 
 async def copy_records(session: AsyncSession, table: str, columns: list[str], records: list[tuple[object, ...]]) -> None:

@@ -43,7 +43,7 @@ async def list_assignments(
 
 @router.get("/assignments/{assignment_id}")
 async def get_assignment(assignment_id: UUID, session: Session, caller: CurrentCaller) -> AssignmentRead:
-    return AssignmentRead.model_validate(service.read_dict(await service.get_assignment(session, caller, assignment_id)))
+    return AssignmentRead.model_validate(await service.read_assignment(session, caller, assignment_id))
 
 
 @router.post("/assignments/{assignment_id}/acknowledge")

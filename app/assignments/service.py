@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select
+from sqlalchemy import ARRAY, ColumnElement, String, and_, any_, bindparam, literal, or_, select
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,7 @@ from app.assignments.models import OPEN_STATUSES, Assignment, AssignmentStatus, 
 from app.audit import service as audit
 from app.auth.caller import Caller
 from app.auth.models import Role
+from app.db import DriverStatement
 from app.directives.models import Directive
 from app.errors import Forbidden, InvalidTransition, NotFound, ValidationProblem
 from app.events import service as events
@@ -57,6 +58,7 @@ _BY_ID = select(Assignment).where(
     or_(*visible_by(UNITS_IN_BOUND_SCOPE)),
 )
 _BY_ID_FOR_UPDATE = _BY_ID.with_for_update(of=Assignment)  # type: ignore[arg-type]
+_BY_ID_FOR_READING = DriverStatement.of(_BY_ID)  # GET /v1/assignments/{id}: no ORM object needed
 # The same, locked, and whether the assignment's own unit is in the caller's subtree (`covers`), in one round trip.
 _BY_ID_FOR_UNIT = (
     select(Assignment, Assignment.unit_id.in_(UNITS_IN_BOUND_SCOPE).label("own_unit"))  # type: ignore[attr-defined]
@@ -78,7 +80,8 @@ def timeliness_of(status: str, due_at: datetime, completed_at: datetime | None, 
 
 def timeliness_condition(value: Timeliness, now: datetime) -> ColumnElement[bool]:
     """The same rule as `timeliness_of`, as SQL for filtering."""
-    is_open = Assignment.status.in_([s.value for s in OPEN_STATUSES])  # type: ignore[attr-defined]
+    # An array literal, not an expanding IN: the inbox compiles this once into a prepared statement.
+    is_open = Assignment.status == any_(literal([s.value for s in OPEN_STATUSES], ARRAY(String)))
     completed = Assignment.status == AssignmentStatus.completed
     return {
         Timeliness.overdue: and_(is_open, Assignment.due_at < now),
@@ -92,6 +95,16 @@ def timeliness_condition(value: Timeliness, now: datetime) -> ColumnElement[bool
 def read_dict(assignment: Assignment, now: datetime | None = None) -> dict[str, Any]:
     data = assignment.model_dump()
     data["timeliness"] = timeliness_of(assignment.status, assignment.due_at, assignment.completed_at, now or utcnow())
+    return data
+
+
+async def read_assignment(session: AsyncSession, caller: Caller, assignment_id: UUID) -> dict[str, Any]:
+    """One assignment as the API shows it, if the caller may see it (the hot read: straight to asyncpg)."""
+    row = await _BY_ID_FOR_READING.fetchrow(session, assignment_id=assignment_id, scope_unit_id=caller.unit_id)
+    if row is None:
+        raise NotFound(f"Assignment {assignment_id} not found.")
+    data = dict(row)
+    data["timeliness"] = timeliness_of(row["status"], row["due_at"], row["completed_at"], utcnow())
     return data
 
 
