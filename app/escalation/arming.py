@@ -44,10 +44,21 @@ async def steps_by_directive(session: AsyncSession, directive_ids: set[UUID]) ->
     return {d: own.get(d) or (list(URGENT_STEPS) if d in urgent else default) for d in directive_ids}
 
 
-def _moments(steps: Sequence[StepSpec], due_at: datetime, now: datetime, calendar: WorkingCalendar) -> list[tuple[StepSpec, datetime]]:
+def _moments(
+    steps: Sequence[StepSpec], due_at: datetime, now: datetime, calendar: WorkingCalendar,
+    shifted: dict[tuple[datetime, int], datetime],
+) -> list[tuple[StepSpec, datetime]]:
+    """The steps still ahead and when they fire; `shifted` remembers offsets already counted on the calendar.
+
+    A bulk import arms thousands of directives that share a few hundred deadlines, and counting
+    working days is the slow part.
+    """
     out = []
     for step in steps:
-        fire_at = calendar.shift_instant(due_at, step.offset_working_days)
+        key = (due_at, step.offset_working_days)
+        fire_at = shifted.get(key)
+        if fire_at is None:
+            fire_at = shifted[key] = calendar.shift_instant(due_at, step.offset_working_days)
         if fire_at > now:
             out.append((step, fire_at))
     return out
@@ -66,8 +77,9 @@ async def arm(session: AsyncSession, assignment_ids: Sequence[UUID], now: dateti
     steps = await steps_by_directive(session, {p.directive_id for p in pairs})
     calendar = await load_calendar(session)
     cols: dict[str, list[object]] = {k: [] for k in ("directive", "due", "key", "kind", "level", "notify", "fire")}
+    shifted: dict[tuple[datetime, int], datetime] = {}
     for directive_id, due_at in pairs:
-        for step, fire_at in _moments(steps[directive_id], due_at, now, calendar):
+        for step, fire_at in _moments(steps[directive_id], due_at, now, calendar, shifted):
             for name, value in zip(
                 cols,
                 (directive_id, due_at, step.key, step.kind.value, step.level, ",".join(a.value for a in step.notify), fire_at),

@@ -9,6 +9,8 @@ appear before its cursor, so a system that polls never misses one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -57,6 +59,63 @@ async def record_for_assignments(session: AsyncSession, event_type: str, assignm
             """
         ),
         {"type": event_type, "ids": assignment_ids, "extra": orjson.dumps(extra, default=str).decode()},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NewAssignment:
+    """An assignment written by this transaction, with what its event needs to know about it."""
+
+    id: UUID
+    directive_id: UUID
+    task_id: UUID
+    unit_id: UUID
+    role: str
+    due_at: datetime
+    period_start: date | None
+    issuer_id: UUID
+    report_to_id: UUID | None
+
+
+async def record_for_new_assignments(session: AsyncSession, event_type: str, assignments: list[NewAssignment]) -> None:
+    """The same events as record_for_assignments, for assignments whose columns the caller already holds.
+
+    Bulk imports build the assignments in memory: passing their columns along spares reading
+    every assignment, directive and task back, and leaves only the units' paths to look up.
+    """
+    if not assignments:
+        return
+    await session.execute(
+        text(
+            """
+            INSERT INTO events (type, data, scope)
+            SELECT :type,
+                   jsonb_build_object('assignment_id', a.id, 'directive_id', a.directive_id, 'task_id', a.task_id,
+                                      'unit_id', a.unit_id, 'role', a.role, 'due_at', a.due_at,
+                                      'period_start', a.period_start),
+                   u.path || issuer.path || COALESCE(report_to.path, '{}')
+            FROM unnest(CAST(:ids AS uuid[]), CAST(:directive_ids AS uuid[]), CAST(:task_ids AS uuid[]),
+                        CAST(:unit_ids AS uuid[]), CAST(:roles AS text[]), CAST(:due_ats AS timestamptz[]),
+                        CAST(:period_starts AS date[]), CAST(:issuer_ids AS uuid[]), CAST(:report_to_ids AS uuid[]))
+                 AS a(id, directive_id, task_id, unit_id, role, due_at, period_start, issuer_id, report_to_id)
+            JOIN units u ON u.id = a.unit_id
+            JOIN units issuer ON issuer.id = a.issuer_id
+            LEFT JOIN units report_to ON report_to.id = a.report_to_id
+            ORDER BY a.id
+            """
+        ),
+        {
+            "type": event_type,
+            "ids": [a.id for a in assignments],
+            "directive_ids": [a.directive_id for a in assignments],
+            "task_ids": [a.task_id for a in assignments],
+            "unit_ids": [a.unit_id for a in assignments],
+            "roles": [a.role for a in assignments],
+            "due_ats": [a.due_at for a in assignments],
+            "period_starts": [a.period_start for a in assignments],
+            "issuer_ids": [a.issuer_id for a in assignments],
+            "report_to_ids": [a.report_to_id for a in assignments],
+        },
     )
 
 

@@ -10,13 +10,14 @@ same services as PATCH and POST .../issue, on its own savepoint.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
 import orjson
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -36,7 +37,6 @@ from app.imports.schemas import DirectiveLine
 from app.tasks import service as tasks
 from app.tasks.models import AssignmentRole, Task
 from app.timeutil import utcnow
-from app.units.models import Unit
 
 DIRECTIVE_COLUMNS = [
     "id", "issuer_id", "number", "symbol", "notation", "notation_key", "doc_type", "issued_on", "year", "place", "subject",
@@ -50,6 +50,7 @@ TASK_COLUMNS = [
 ASSIGNMENT_COLUMNS = ["id", "task_id", "directive_id", "unit_id", "role", "period_start", "period_end", "due_at", "original_due_at"]
 
 Key = tuple[UUID, str, int | None]
+YIELD_EVERY_LINES = 8
 
 
 @dataclass
@@ -66,31 +67,72 @@ class _New:
 @dataclass
 class _Context:
     caller: Caller
-    issuers: dict[UUID | str, Unit]
+    issuers: dict[UUID | str, Any]  # rows of (id, code, path)
     lookup: tasks.UnitLookup
     calendar: WorkingCalendar
     today: date
     selections: dict[tuple[str, tuple[str, ...]], list[UUID]] = field(default_factory=dict)
 
 
-async def apply(session: AsyncSession, caller: Caller, lines: list[StagedLine]) -> list[LineOutcome]:
-    if ROLE_RANK[caller.role] < ROLE_RANK[Role.issuer]:
-        return [LineOutcome.error(line.line_no, "forbidden", "importing directives needs the issuer role") for line in lines]
+@dataclass
+class Prepared:
+    """A batch's lines parsed, the units they name read, and each new directive built, ahead of its transaction."""
+
+    outcomes: dict[int, LineOutcome]  # lines that are not a valid directive
+    parsed: list[tuple[int, DirectiveLine]]
+    context: _Context
+    built: dict[int, _New | ValidationProblem]  # by line: what creating its directive writes, or why it cannot be created
+
+
+async def prepare(session: AsyncSession, caller: Caller, lines: list[StagedLine]) -> Prepared:
+    """Everything about a batch that needs no write: lines whose directive is already stored are not built."""
     outcomes: dict[int, LineOutcome] = {}
     parsed: list[tuple[int, DirectiveLine]] = []
-    for line in lines:
+    for index, line in enumerate(lines):
         result = parse(line, DirectiveLine)
         if isinstance(result, LineOutcome):
             outcomes[line.line_no] = result
         else:
             parsed.append((line.line_no, result))
+        await _let_others_run(index)
     context = await _context(session, caller, [d for _, d in parsed])
+    stored = await _existing(session, context, [d for _, d in parsed])
+    built: dict[int, _New | ValidationProblem] = {}
+    keys: set[Key] = set()
+    for index, (line_no, data) in enumerate(parsed):
+        issuer, key = _issuer(context, data), _key(context, data)
+        if issuer is None or key is None or key in stored or key in keys:
+            continue
+        keys.add(key)
+        try:
+            built[line_no] = await _build(session, context, line_no, data, issuer)
+        except ValidationProblem as exc:
+            built[line_no] = exc
+        await _let_others_run(index)
+    return Prepared(outcomes, parsed, context, built)
+
+
+async def _let_others_run(index: int) -> None:
+    """Preparing runs beside the batch being written: give the event loop back every few lines so it never waits long."""
+    if index % YIELD_EVERY_LINES == YIELD_EVERY_LINES - 1:
+        await asyncio.sleep(0)
+
+
+async def apply(
+    session: AsyncSession, caller: Caller, lines: list[StagedLine], prepared: Prepared | None = None
+) -> list[LineOutcome]:
+    if ROLE_RANK[caller.role] < ROLE_RANK[Role.issuer]:
+        return [LineOutcome.error(line.line_no, "forbidden", "importing directives needs the issuer role") for line in lines]
+    if prepared is None:
+        prepared = await prepare(session, caller, lines)
+    outcomes = dict(prepared.outcomes)
+    context = prepared.context
     planned: list[_New] = []
     drafts: list[tuple[int, DirectiveLine, UUID]] = []
-    existing = await _existing(session, context, [d for _, d in parsed])
+    existing = await _existing(session, context, [d for _, d in prepared.parsed])  # again: this transaction decides
     seen: dict[Key, UUID] = {}
-    for line_no, data in parsed:
-        outcome = await _plan(session, context, line_no, data, existing, seen, planned, drafts)
+    for line_no, data in prepared.parsed:
+        outcome = await _plan(session, context, line_no, data, existing, seen, planned, drafts, prepared.built)
         if outcome is not None:
             outcomes[line_no] = outcome
     await _write(session, caller, planned)
@@ -104,9 +146,14 @@ async def apply(session: AsyncSession, caller: Caller, lines: list[StagedLine]) 
 async def _context(session: AsyncSession, caller: Caller, lines: list[DirectiveLine]) -> _Context:
     ids = {d.issuer_id for d in lines if d.issuer_id}
     codes = {d.issuer_code for d in lines if d.issuer_code}
-    issuers: dict[UUID | str, Unit] = {}
+    issuers: dict[UUID | str, Any] = {}
     if ids or codes:
-        for unit in await session.scalars(select(Unit).where(Unit.id.in_(ids) | Unit.code.in_(codes))):  # type: ignore[attr-defined]
+        # Plain rows, not ORM objects: the batch may be prepared on another connection than the one that writes it.
+        rows = await session.execute(
+            text("SELECT id, code, path FROM units WHERE id = ANY(CAST(:ids AS uuid[])) OR code = ANY(CAST(:codes AS text[]))"),
+            {"ids": list(ids), "codes": list(codes)},
+        )
+        for unit in rows:
             issuers[unit.id] = unit
             issuers[unit.code] = unit
     lookup = tasks.UnitLookup(caller)
@@ -136,7 +183,7 @@ async def _existing(session: AsyncSession, context: _Context, lines: list[Direct
     return {(r.issuer_id, r.notation_key, r.year): (r.id, r.status) for r in rows}
 
 
-def _issuer(context: _Context, data: DirectiveLine) -> Unit | None:
+def _issuer(context: _Context, data: DirectiveLine) -> Any | None:
     unit = context.issuers.get(data.issuer_id or data.issuer_code)  # type: ignore[arg-type]
     return unit if unit is not None and context.caller.covers(unit.path) else None
 
@@ -152,6 +199,7 @@ def _key(context: _Context, data: DirectiveLine) -> Key | None:
 async def _plan(
     session: AsyncSession, context: _Context, line_no: int, data: DirectiveLine,
     existing: dict[Key, tuple[UUID, str]], seen: dict[Key, UUID], planned: list[_New], drafts: list[tuple[int, DirectiveLine, UUID]],
+    built: dict[int, _New | ValidationProblem],
 ) -> LineOutcome | None:
     """Decide what a line does; None when it is planned (a new directive) or left to the draft path."""
     issuer = _issuer(context, data)
@@ -169,16 +217,20 @@ async def _plan(
             drafts.append((line_no, data, directive_id))
             return None
         return LineOutcome.done(line_no, "unchanged", directive_id)
-    try:
-        new = await _build(session, context, line_no, data, issuer)
-    except ValidationProblem as exc:
-        return LineOutcome.from_problem(line_no, exc)
+    new = built.get(line_no)
+    if new is None:  # not built ahead: its key was taken then, or an earlier line of the key failed
+        try:
+            new = await _build(session, context, line_no, data, issuer)
+        except ValidationProblem as exc:
+            new = exc
+    if isinstance(new, ValidationProblem):
+        return LineOutcome.from_problem(line_no, new)
     seen[key] = new.directive.id
     planned.append(new)
     return None
 
 
-async def _build(session: AsyncSession, context: _Context, line_no: int, data: DirectiveLine, issuer: Unit) -> _New:
+async def _build(session: AsyncSession, context: _Context, line_no: int, data: DirectiveLine, issuer: Any) -> _New:
     """The directive, its tasks and its assignments, with the checks create and issue make."""
     directive = Directive(
         id=uuid4(), recipients=[], issuer_id=issuer.id, symbol=data.symbol, notation="", notation_key="",
@@ -230,9 +282,8 @@ async def _write(session: AsyncSession, caller: Caller, planned: list[_New]) -> 
     )
     assignments = [a for n in planned for a in n.assignments]
     await copy_records(session, "assignments", ASSIGNMENT_COLUMNS, assignments)
-    ids = [a[0] for a in assignments]
-    await events.record_for_assignments(session, "assignment.created", ids)
-    await arming.arm(session, ids, utcnow())
+    await events.record_for_new_assignments(session, "assignment.created", _new_assignments(planned))
+    await arming.arm(session, [a[0] for a in assignments], utcnow())
     issued = [n for n in planned if n.data.issue]
     await _issued_events(session, issued)
     await audit.record_many(
@@ -250,6 +301,20 @@ async def _write(session: AsyncSession, caller: Caller, planned: list[_New]) -> 
             for n in issued
         ],
     )
+
+
+def _new_assignments(planned: list[_New]) -> list[events.NewAssignment]:
+    """The assignments just written, with the issuer and report-to unit their events are scoped to."""
+    out = []
+    for new in planned:
+        report_to = {task.id: task.report_to_id for task, _ in new.tasks}
+        for assignment_id, task_id, directive_id, unit_id, role, start, _end, due, _original in new.assignments:
+            out.append(
+                events.NewAssignment(
+                    assignment_id, directive_id, task_id, unit_id, role, due, start, new.directive.issuer_id, report_to[task_id]
+                )
+            )
+    return out
 
 
 def _directive_record(d: Directive) -> tuple[Any, ...]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
 
 import orjson
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.caller import Caller
 from app.errors import DondocError
 from app.imports.models import LineStatus
 from app.problems import validation_errors
@@ -49,6 +52,24 @@ class LineOutcome:
             for e in raw
         ]
         return cls(line_no, LineStatus.failed, errors=errors)
+
+
+Prepare = Callable[[AsyncSession, Caller, list[StagedLine]], Awaitable[Any]]
+Apply = Callable[[AsyncSession, Caller, list[StagedLine], Any], Awaitable[list[LineOutcome]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Applier:
+    """How one kind of line is applied, in two steps.
+
+    `prepare` parses a batch and reads what it needs, writing nothing: the worker runs it for the
+    next batch on a connection of its own while the database applies the current one. `apply`
+    writes a batch in the job's transaction, given what `prepare` made of exactly those lines, or
+    None, in which case it prepares them itself. A kind with nothing worth preparing has no `prepare`.
+    """
+
+    apply: Apply
+    prepare: Prepare | None = None
 
 
 def _join(prefix: str, name: str | None) -> str | None:

@@ -4,15 +4,22 @@ The worker holds a job by a lease (`lease_token`, `locked_until`). Every batch l
 row, checks the lease is still its own, applies the lines and records their outcomes and the
 counters in the same transaction. A worker that dies loses at most the batch it was in, which
 rolls back; whoever takes the lease next starts at the first line still pending.
+
+While the database applies one batch, the worker prepares the next (parses and validates its
+lines, reads the units they name) on a second connection that writes nothing. The batch's own
+transaction then uses that work only if it finds exactly the lines it was done for still pending.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 import orjson
@@ -25,7 +32,7 @@ from app.auth.models import ApiKey, Role
 from app.db import sessionmaker
 from app.errors import NotFound, ValidationProblem
 from app.imports import staging
-from app.imports.lines import LineOutcome, StagedLine
+from app.imports.lines import Applier, LineOutcome, StagedLine
 from app.imports.models import ImportJob, ImportKind, ImportLine, ImportStatus, LineStatus
 from app.imports.schemas import ImportLineErrors, ImportRead, LineError
 from app.pagination import decode_cursor, encode_cursor, integer, newest_first
@@ -38,8 +45,6 @@ log = logging.getLogger("dondoc.imports")
 # Who may import what: the same role the single-item endpoint asks for.
 ROLE_FOR_KIND = {ImportKind.units: Role.admin, ImportKind.directives: Role.issuer, ImportKind.reports: Role.member}
 BATCH_LINES = {ImportKind.units: 5_000, ImportKind.directives: 400, ImportKind.reports: 1_000}
-
-Applier = Callable[[AsyncSession, Caller, list[StagedLine]], Awaitable[list[LineOutcome]]]
 
 
 # ---- the upload -------------------------------------------------------------------------------------------------
@@ -229,60 +234,129 @@ async def run(lease: Lease, applier: Applier, *, max_seconds: float = 600.0) -> 
     started = time.monotonic()
     size = BATCH_LINES[lease.kind]
     progressed = True
-    while time.monotonic() - started < max_seconds:
-        step = await run_batch(lease, applier, size)
-        if step is None:
-            return False
-        if step >= 0:
-            progressed = progressed or step > 0
-            continue
-        if await _retry_deferred(lease, progressed):
-            progressed = False
-            continue
-        return await _finish(lease)
-    return False
+    ahead: Ahead | None = None
+    try:
+        while time.monotonic() - started < max_seconds:
+            step, ahead = await _run_batch(lease, applier, size, ahead)
+            if step is None:
+                return False
+            if step >= 0:
+                progressed = progressed or step > 0
+                continue
+            if await _retry_deferred(lease, progressed):
+                progressed = False
+                continue
+            return await _finish(lease)
+        return False
+    finally:
+        if ahead is not None:
+            await ahead.discard()
 
 
 async def run_batch(lease: Lease, applier: Applier, size: int) -> int | None:
-    """One batch in one transaction; the number of lines that got a final outcome, -1 when none was pending, None if the lease is gone.
+    """One batch in one transaction; the number of lines that got a final outcome, -1 when none was pending, None if the lease is gone."""
+    step, ahead = await _run_batch(lease, applier, size, None, prepare_next=False)
+    assert ahead is None
+    return step
+
+
+async def _run_batch(
+    lease: Lease, applier: Applier, size: int, ahead: Ahead | None, *, prepare_next: bool = True
+) -> tuple[int | None, Ahead | None]:
+    """As run_batch, using (and then starting) the preparation of the batch after it.
 
     If the batch raises (a bug, or a database error no check foresaw), it is rolled back and its
     lines are retried one by one, so a single poisonous line fails alone.
     """
     try:
-        return await _apply_batch(lease, applier, size)
+        return await _apply_batch(lease, applier, size, ahead, prepare_next=prepare_next)
     except Exception:
         if size == 1:
-            return await _fail_poison_line(lease)
+            return await _fail_poison_line(lease), None
         log.exception("import batch failed; retrying its lines one by one", extra={"import_id": str(lease.job_id)})
         total = 0
         for _ in range(size):
             step = await run_batch(lease, applier, 1)
             if step is None:
-                return None
+                return None, None
             if step < 0:
                 break
             total += step
-        return total
+        return total, None
 
 
-async def _apply_batch(lease: Lease, applier: Applier, size: int) -> int | None:
-    async with sessionmaker()() as session, session.begin():
-        if not await _still_held(session, lease):
+class Ahead:
+    """The preparation of the batch after the current one, running on its own connection meanwhile."""
+
+    def __init__(self, lease: Lease, applier: Applier, size: int, after_line: int) -> None:
+        self.task: asyncio.Task[tuple[list[int], Any]] = asyncio.create_task(_prepare_ahead(lease, applier, size, after_line))
+
+    async def result_for(self, lines: list[StagedLine]) -> Any | None:
+        """What was prepared, if it was for exactly these lines (else None: the batch prepares them itself)."""
+        try:
+            line_nos, prepared = await self.task
+        except Exception:
+            log.exception("preparing an import batch ahead failed; it is prepared again in its transaction")
             return None
+        return prepared if line_nos == [line.line_no for line in lines] else None
+
+    async def discard(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(BaseException):
+            await self.task
+
+
+async def _prepare_ahead(lease: Lease, applier: Applier, size: int, after_line: int) -> tuple[list[int], Any]:
+    """Read the next batch's lines as committed now (the current batch's are still pending) and prepare them."""
+    assert applier.prepare is not None
+    async with sessionmaker()() as session:
         rows = (
             await session.execute(
                 text(
-                    "SELECT line_no, raw FROM import_lines WHERE job_id = :id AND status = 'pending' ORDER BY line_no LIMIT :n"
+                    "SELECT line_no, raw FROM import_lines WHERE job_id = :id AND status = 'pending' AND line_no > :after "
+                    "ORDER BY line_no LIMIT :n"
                 ),
-                {"id": lease.job_id, "n": size},
+                {"id": lease.job_id, "after": after_line, "n": size},
             )
         ).all()
-        if not rows:
-            return -1
-        outcomes = await applier(session, lease.caller, [StagedLine(r.line_no, r.raw) for r in rows])
-        await _record_outcomes(session, lease, outcomes)
-        return sum(1 for o in outcomes if o.status != LineStatus.deferred) or 0
+        lines = [StagedLine(r.line_no, r.raw) for r in rows]
+        prepared = await applier.prepare(session, lease.caller, lines) if lines else None
+    return [line.line_no for line in lines], prepared
+
+
+async def _apply_batch(
+    lease: Lease, applier: Applier, size: int, ahead: Ahead | None, *, prepare_next: bool
+) -> tuple[int | None, Ahead | None]:
+    following: Ahead | None = None
+    try:
+        async with sessionmaker()() as session, session.begin():
+            if not await _still_held(session, lease):
+                return None, None
+            rows = (
+                await session.execute(
+                    text(
+                        "SELECT line_no, raw FROM import_lines WHERE job_id = :id AND status = 'pending' ORDER BY line_no LIMIT :n"
+                    ),
+                    {"id": lease.job_id, "n": size},
+                )
+            ).all()
+            if not rows:
+                return -1, None
+            lines = [StagedLine(r.line_no, r.raw) for r in rows]
+            prepared = await ahead.result_for(lines) if ahead is not None else None
+            if prepare_next and applier.prepare is not None:
+                following = Ahead(lease, applier, size, after_line=lines[-1].line_no)
+            outcomes = await applier.apply(session, lease.caller, lines, prepared)
+            await _record_outcomes(session, lease, outcomes)
+            step = sum(1 for o in outcomes if o.status != LineStatus.deferred) or 0
+        return step, following
+    except BaseException:
+        if following is not None:
+            await following.discard()
+        raise
+    finally:
+        if ahead is not None:
+            await ahead.discard()
 
 
 async def _still_held(session: AsyncSession, lease: Lease) -> bool:
@@ -428,7 +502,11 @@ async def abandon_stale_uploads(session: AsyncSession) -> int:
 def applier_for(kind: ImportKind) -> Applier:
     from app.imports import directives, reports, units
 
-    return {ImportKind.units: units.apply, ImportKind.directives: directives.apply, ImportKind.reports: reports.apply}[kind]
+    return {
+        ImportKind.units: Applier(apply=units.apply, prepare=units.prepare),
+        ImportKind.directives: Applier(apply=directives.apply, prepare=directives.prepare),
+        ImportKind.reports: Applier(apply=reports.apply),
+    }[kind]
 
 
 async def run_import(job_id: UUID, *, max_seconds: float = 300.0) -> str:

@@ -10,6 +10,7 @@ Only the fields a line gives are changed, as in POST /v1/units/batch.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
@@ -89,11 +90,27 @@ class _Batch:
     outcomes: dict[int, LineOutcome] = field(default_factory=dict)
 
 
-async def apply(session: AsyncSession, caller: Caller, lines: list[StagedLine]) -> list[LineOutcome]:
+Parsed = list[tuple[int, UnitLine | LineOutcome]]
+YIELD_EVERY_LINES = 250
+
+
+async def prepare(session: AsyncSession, caller: Caller, lines: list[StagedLine]) -> Parsed:
+    """The lines parsed and validated, ahead of the batch's transaction; which units they touch is read there."""
+    parsed: Parsed = []
+    for index, line in enumerate(lines):
+        parsed.append((line.line_no, parse(line, UnitLine)))
+        if index % YIELD_EVERY_LINES == YIELD_EVERY_LINES - 1:
+            await asyncio.sleep(0)  # the batch being written meanwhile must not wait long for the event loop
+    return parsed
+
+
+async def apply(
+    session: AsyncSession, caller: Caller, lines: list[StagedLine], prepared: Parsed | None = None
+) -> list[LineOutcome]:
     if caller.role != Role.admin:
         return [LineOutcome.error(line.line_no, "forbidden", "importing units needs the admin role") for line in lines]
     await units.lock_tree(session)
-    batch = await _load(session, caller, lines)
+    batch = await _load(session, caller, prepared if prepared is not None else await prepare(session, caller, lines))
     for item in batch.items.values():
         _resolve(batch, item, visiting=set())
     created = [i for i in batch.items.values() if i.line_no not in batch.outcomes and i.existing is None]
@@ -111,18 +128,17 @@ async def apply(session: AsyncSession, caller: Caller, lines: list[StagedLine]) 
     return [batch.outcomes[line.line_no] for line in lines]
 
 
-async def _load(session: AsyncSession, caller: Caller, lines: list[StagedLine]) -> _Batch:
+async def _load(session: AsyncSession, caller: Caller, lines: Parsed) -> _Batch:
     outcomes: dict[int, LineOutcome] = {}
     parsed: dict[str, tuple[int, UnitLine]] = {}
-    for line in lines:
-        result = parse(line, UnitLine)
+    for line_no, result in lines:
         if isinstance(result, LineOutcome):
-            outcomes[line.line_no] = result
+            outcomes[line_no] = result
             continue
         if result.code in parsed:  # an earlier line of the same code: the later one wins, as applying both in order would
             earlier = parsed[result.code][0]
             outcomes[earlier] = LineOutcome.done(earlier, "superseded", None)
-        parsed[result.code] = (line.line_no, result)
+        parsed[result.code] = (line_no, result)
     codes = set(parsed) | {d.parent_code for _, d in parsed.values() if d.parent_code}
     ids = {d.parent_id for _, d in parsed.values() if d.parent_id}
     columns = [Unit.id, Unit.code, Unit.name, Unit.short_name, Unit.kind, Unit.parent_id, Unit.path, Unit.depth, Unit.aliases, Unit.active]

@@ -114,10 +114,10 @@ async def test_a_line_that_breaks_the_batch_fails_alone(
 
     real_apply = units.apply
 
-    async def explosive(session: Any, caller: Any, lines: list[Any]) -> Any:
+    async def explosive(session: Any, caller: Any, lines: list[Any], prepared: Any = None) -> Any:
         if any('"TYT-BOOM"' in line.raw for line in lines):
             raise RuntimeError("simulated bug")
-        return await real_apply(session, caller, lines)
+        return await real_apply(session, caller, lines, prepared)
 
     monkeypatch.setattr(units, "apply", explosive)
     body = ndjson(station("TYT-B1"), station("TYT-BOOM"), station("TYT-B2"))

@@ -1,0 +1,137 @@
+"""Many small batches, each prepared while the one before it is written: outcomes are as if one batch ran at a time."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import text
+
+from app.db import sessionmaker
+from app.events import service as events
+from app.imports import service
+from app.imports.lines import Applier, StagedLine
+from app.imports.models import ImportKind
+from tests.fixtures import Province
+from tests.imports.helpers import errors_of, import_now, ndjson, sql
+from tests.imports.test_directive_and_report_imports import directive
+from tests.imports.test_unit_imports import station
+
+
+@pytest.fixture
+def tiny_batches(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Two lines a batch; the list tells, batch by batch, whether it was applied with work prepared ahead."""
+    monkeypatch.setattr(service, "BATCH_LINES", {ImportKind.units: 2, ImportKind.directives: 2, ImportKind.reports: 2})
+    used: list[bool] = []
+    real = service.applier_for
+
+    def counting(kind: ImportKind) -> Applier:
+        applier = real(kind)
+
+        async def apply(session: Any, caller: Any, lines: list[StagedLine], prepared: Any = None) -> Any:
+            used.append(prepared is not None)
+            return await applier.apply(session, caller, lines, prepared)
+
+        return Applier(apply=apply, prepare=applier.prepare)
+
+    monkeypatch.setattr(service, "applier_for", counting)
+    return used
+
+
+async def test_parents_and_repeated_codes_across_prepared_batches(
+    client: httpx.AsyncClient, province: Province, tiny_batches: list[bool]
+) -> None:
+    body = ndjson(
+        station("TYT-P1", "TTYT-P"),  # its parent is two batches later
+        station("TYT-P3", "TTYT-TH"),
+        station("TYT-P3", "TTYT-TH", name="Trạm Y tế xã P3 (đổi tên)"),  # the same code in the next batch
+        station("TYT-P4", "NOWHERE"),
+        station("TYT-P2", "TTYT-P"),
+        {"code": "TTYT-P", "name": "Trung tâm Y tế huyện P", "kind": "health_centre", "parent_code": "SYT"},
+        station("TYT-P5", "TTYT-P"),
+    )
+    job = await import_now(client, province, "root_admin", "units", body)
+    assert (job["succeeded"], job["failed"], job["counts"]) == (6, 1, {"created": 5, "updated": 1})
+    errors = await errors_of(client, province, "root_admin", job["id"])
+    assert {line: e[0]["code"] for line, e in errors.items()} == {4: "unknown_parent"}
+    rows = await sql("SELECT code, name FROM units WHERE code LIKE 'TYT-P%' OR code = 'TTYT-P' ORDER BY code")
+    assert [tuple(r) for r in rows] == [
+        ("TTYT-P", "Trung tâm Y tế huyện P"), ("TYT-P1", "Trạm Y tế xã TYT-P1"), ("TYT-P2", "Trạm Y tế xã TYT-P2"),
+        ("TYT-P3", "Trạm Y tế xã P3 (đổi tên)"), ("TYT-P5", "Trạm Y tế xã TYT-P5"),
+    ]
+    assert tiny_batches.count(True) >= 2  # most batches were prepared while the one before was written
+
+
+async def test_a_directive_repeated_in_a_later_prepared_batch_is_unchanged(
+    client: httpx.AsyncClient, province: Province, tiny_batches: list[bool]
+) -> None:
+    broken = directive("603", issue=True)
+    broken["tasks"][1]["lead_codes"] = ["NOWHERE"]
+    body = ndjson(
+        directive("601", issue=True), directive("602", issue=True), broken, directive("601", issue=True), directive("604"),
+    )
+    job = await import_now(client, province, "root_issuer", "directives", body)
+    assert (job["counts"], job["failed"]) == ({"issued": 2, "unchanged": 1, "created": 1}, 1)
+    errors = await errors_of(client, province, "root_issuer", job["id"])
+    assert (errors[3][0]["field"], errors[3][0]["code"]) == ("tasks[1].lead_codes[0]", "unknown_unit")
+    counted = await sql("SELECT number, count(*) FROM directives GROUP BY number ORDER BY number")
+    assert [tuple(r) for r in counted] == [("601", 1), ("602", 1), ("604", 1)]
+    per_directive = await sql("SELECT count(DISTINCT directive_id), count(*) FROM assignments")
+    created = await sql("SELECT count(*) FROM events WHERE type = 'assignment.created'")
+    assert per_directive[0][0] == 2 and created[0][0] == per_directive[0][1]
+    assert tiny_batches.count(True) >= 2
+
+
+async def test_imported_assignment_events_match_what_the_issue_endpoint_records(
+    client: httpx.AsyncClient, province: Province
+) -> None:
+    await import_now(client, province, "root_issuer", "directives", ndjson(directive("701", issue=True)))
+    imported = await sql(
+        "SELECT data, scope FROM events WHERE type = 'assignment.created' ORDER BY data->>'assignment_id'"
+    )
+    ids_ = [r[0] for r in await sql("SELECT id FROM assignments ORDER BY id")]
+    async with sessionmaker()() as session:
+        await events.record_for_assignments(session, "probe", ids_)
+        probe = await session.execute(
+            text("SELECT data, scope FROM events WHERE type = 'probe' ORDER BY data->>'assignment_id'")
+        )
+        reference = [(_decoded(row.data), list(row.scope)) for row in probe]
+        await session.rollback()
+    assert len(imported) > 3
+    assert [(_decoded(r[0]), list(r[1])) for r in imported] == reference
+
+
+def _decoded(data: Any) -> Any:
+    return orjson.loads(data) if isinstance(data, str) else data
+
+
+async def test_work_prepared_for_other_lines_is_not_used() -> None:
+    async def prepared() -> tuple[list[int], Any]:
+        return [4, 5], "made for lines 4 and 5"
+
+    ahead = service.Ahead.__new__(service.Ahead)
+    ahead.task = asyncio.create_task(prepared())
+    assert await ahead.result_for([StagedLine(4, "{}"), StagedLine(5, "{}")]) == "made for lines 4 and 5"
+    assert await ahead.result_for([StagedLine(4, "{}"), StagedLine(6, "{}")]) is None
+
+
+async def test_a_batch_whose_preparation_failed_is_prepared_again_in_its_transaction(
+    client: httpx.AsyncClient, province: Province, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "BATCH_LINES", {ImportKind.units: 2, ImportKind.directives: 2, ImportKind.reports: 2})
+    real = service.applier_for
+    failures: list[int] = []
+
+    async def broken_prepare(session: Any, caller: Any, lines: list[StagedLine]) -> Any:
+        failures.append(lines[0].line_no)
+        raise RuntimeError("simulated failure while preparing ahead")
+
+    monkeypatch.setattr(service, "applier_for", lambda kind: Applier(apply=real(kind).apply, prepare=broken_prepare))
+    body = ndjson(*(station(f"TYT-Q{i}", "TTYT-TH") for i in range(5)))
+    job = await import_now(client, province, "root_admin", "units", body)
+    assert (job["succeeded"], job["failed"]) == (5, 0)
+    assert failures == [3, 5]
+    assert len(await sql("SELECT 1 FROM units WHERE code LIKE 'TYT-Q%'")) == 5
