@@ -18,8 +18,10 @@ class Settings(BaseSettings):
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis-compatible server for ARQ.")
     port: int = Field(default=8000, description="Port `dondoc serve` listens on.")
     log_level: str = Field(default="INFO")
-    db_pool_size: int = Field(default=10, ge=1)
-    db_max_overflow: int = Field(default=10, ge=0)
+    # Connections are opened on demand and kept: a pool smaller than the usual concurrency closes and
+    # reopens connections under load (each a new PostgreSQL backend).
+    db_pool_size: int = Field(default=20, ge=1, description="Connections each pool keeps (an API process has a read and a write pool).")
+    db_max_overflow: int = Field(default=5, ge=0, description="Extra connections a pool opens in a burst, closed after.")
     db_pool_recycle_s: int = Field(default=1800, ge=-1, description="Replace pooled connections older than this (-1: never).")
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest JSON request body accepted.")
     import_max_bytes: int = Field(

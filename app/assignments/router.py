@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from app.assignments import inbox, service
 from app.assignments.models import AssignmentStatus, Timeliness
@@ -14,12 +14,13 @@ from app.db import Session
 from app.pagination import Cursor, Limit, Page
 from app.reports import service as reports
 from app.reports.schemas import ReportCreate, ReportRead
+from app.responses import json_response
 from app.tasks.models import AssignmentRole
 
 router = APIRouter(tags=["assignments"])
 
 
-@router.get("/assignments")
+@router.get("/assignments", response_model=Page[InboxItem])
 async def list_assignments(
     session: Session,
     caller: CurrentCaller,
@@ -32,18 +33,18 @@ async def list_assignments(
     role: AssignmentRole | None = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> Page[InboxItem]:
+) -> Response:
     service.validate_window(due_before, due_after)
     items, next_cursor = await inbox.list_inbox(
         session, caller, unit_id=unit_id, directive_id=directive_id, status=status, timeliness=timeliness,
         due_before=due_before, due_after=due_after, role=role, cursor=cursor, limit=limit,
     )
-    return Page(items=items, next_cursor=next_cursor)
+    return json_response({"items": items, "next_cursor": next_cursor})
 
 
-@router.get("/assignments/{assignment_id}")
-async def get_assignment(assignment_id: UUID, session: Session, caller: CurrentCaller) -> AssignmentRead:
-    return AssignmentRead.model_validate(await service.read_assignment(session, caller, assignment_id))
+@router.get("/assignments/{assignment_id}", response_model=AssignmentRead)
+async def get_assignment(assignment_id: UUID, session: Session, caller: CurrentCaller) -> Response:
+    return json_response(await service.read_assignment(session, caller, assignment_id))
 
 
 @router.post("/assignments/{assignment_id}/acknowledge")

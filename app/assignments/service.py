@@ -7,6 +7,7 @@ directive's issuer or the task's report-to unit, and the units above them).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -17,6 +18,7 @@ from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assignments.models import OPEN_STATUSES, Assignment, AssignmentStatus, Timeliness
+from app.assignments.schemas import AssignmentRead
 from app.audit import service as audit
 from app.auth.caller import Caller
 from app.auth.models import Role
@@ -24,12 +26,14 @@ from app.db import DriverStatement
 from app.directives.models import Directive
 from app.errors import Forbidden, InvalidTransition, NotFound, ValidationProblem
 from app.events import service as events
+from app.responses import field_order
 from app.tasks.models import Task
 from app.timeutil import utcnow
 from app.units import service as units
 from app.units.models import Unit
 
 DUE_SOON = timedelta(days=3)
+READ_FIELDS = field_order(AssignmentRead)
 
 
 def _units_in_scope(caller: Caller) -> Any:
@@ -99,13 +103,20 @@ def read_dict(assignment: Assignment, now: datetime | None = None) -> dict[str, 
 
 
 async def read_assignment(session: AsyncSession, caller: Caller, assignment_id: UUID) -> dict[str, Any]:
-    """One assignment as the API shows it, if the caller may see it (the hot read: straight to asyncpg)."""
+    """One assignment as the API shows it (AssignmentRead's fields, in order), if the caller may see it.
+
+    The hot read: straight to asyncpg, and the router writes this dict as JSON without re-validating it.
+    """
     row = await _BY_ID_FOR_READING.fetchrow(session, assignment_id=assignment_id, scope_unit_id=caller.unit_id)
     if row is None:
         raise NotFound(f"Assignment {assignment_id} not found.")
-    data = dict(row)
-    data["timeliness"] = timeliness_of(row["status"], row["due_at"], row["completed_at"], utcnow())
-    return data
+    return as_read(row, utcnow())
+
+
+def as_read(row: Mapping[str, Any], now: datetime, fields: tuple[str, ...] = READ_FIELDS) -> dict[str, Any]:
+    """A database row as the API's JSON object: `fields` in order, timeliness derived from the clock."""
+    timeliness = timeliness_of(row["status"], row["due_at"], row["completed_at"], now)
+    return {name: timeliness if name == "timeliness" else row[name] for name in fields}
 
 
 async def get_assignment(session: AsyncSession, caller: Caller, assignment_id: UUID, *, for_update: bool = False) -> Assignment:

@@ -39,7 +39,7 @@ _pool: asyncpg.Pool | None = None
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     global _pool
     # The same number of connections as Dondoc's pool (DB_POOL_SIZE + DB_MAX_OVERFLOW).
-    size = int(os.environ.get("DB_POOL_SIZE", "10")) + int(os.environ.get("DB_MAX_OVERFLOW", "10"))
+    size = int(os.environ.get("DB_POOL_SIZE", "20")) + int(os.environ.get("DB_MAX_OVERFLOW", "5"))
     _pool = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=2, max_size=size)
     await _pool.execute(TABLE)
     yield

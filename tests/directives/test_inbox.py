@@ -222,3 +222,23 @@ async def test_cursor_with_the_right_keys_but_bad_values_is_422(client: httpx.As
     response = await client.get("/v1/assignments", params={"cursor": cursor}, headers=inbox.auth("root_issuer"))
     assert response.status_code == 422
 
+
+
+async def test_inbox_and_single_read_bodies_are_exactly_their_response_models(client: httpx.AsyncClient, inbox: Inbox) -> None:
+    """These two are written by orjson straight from rows: parsing each body through its model changes nothing."""
+    from app.assignments.schemas import AssignmentRead, InboxItem
+    from app.pagination import Page
+
+    with time_machine.travel(local(NOW), tick=False):
+        page = await client.get("/v1/assignments", params={"limit": 3}, headers=inbox.auth("root_issuer"))
+        assert page.status_code == 200 and page.headers["content-type"] == "application/json"
+        body = page.json()
+        assert Page[InboxItem].model_validate_json(page.content).model_dump(mode="json") == body
+        assert list(body["items"][0]) == list(InboxItem.model_fields) and body["next_cursor"]
+        for item in body["items"]:
+            one = await client.get(f"/v1/assignments/{item['id']}", headers=inbox.auth("root_issuer"))
+            assert one.status_code == 200
+            assert AssignmentRead.model_validate_json(one.content).model_dump(mode="json") == one.json()
+            assert list(one.json()) == list(AssignmentRead.model_fields)
+            assert one.json() == {k: v for k, v in item.items() if k in AssignmentRead.model_fields}
+    assert body["items"][0]["due_at"].endswith("Z") and body["items"][0]["timeliness"] == "completed_on_time"
