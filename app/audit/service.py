@@ -38,6 +38,25 @@ def record(
     )
 
 
+# The same entry as `record`, as SQL for statements that write it in the same round trip as the change
+# it records. Parameters: :audit_actor, :audit_action, :audit_entity_type, :audit_entity_id, :audit_unit,
+# :audit_request_id, :audit_changes (JSON text).
+INSERT_ONE = """
+    INSERT INTO audit_log (actor_key_id, action, entity_type, entity_id, unit_id, request_id, changes)
+    VALUES (:audit_actor, :audit_action, :audit_entity_type, :audit_entity_id, :audit_unit, :audit_request_id,
+            CAST(:audit_changes AS jsonb))
+"""
+
+
+def insert_one_params(
+    *, actor_key_id: UUID | None, action: str, entity_type: str, entity_id: UUID, unit_id: UUID | None, changes: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "audit_actor": actor_key_id, "audit_action": action, "audit_entity_type": entity_type, "audit_entity_id": entity_id,
+        "audit_unit": unit_id, "audit_request_id": request_id_var.get(), "audit_changes": orjson.dumps(changes, default=str).decode(),
+    }
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """Field → [old, new] for the fields that changed, JSON-ready."""
     return {k: [_jsonable(before.get(k)), _jsonable(v)] for k, v in after.items() if before.get(k) != v}

@@ -35,31 +35,36 @@ async def record(session: AsyncSession, event_type: str, *, units: list[UUID | N
     )
 
 
+# One event per assignment; each concerns the unit, the issuer and the report-to unit. Parameters:
+# :type, :ids (the assignments), :extra (a JSON object merged into each event's data). Also used as
+# a data-modifying CTE by statements that write more than events in one round trip.
+ASSIGNMENT_EVENTS_INSERT = """
+    INSERT INTO events (type, data, scope)
+    SELECT :type,
+           jsonb_build_object('assignment_id', a.id, 'directive_id', a.directive_id, 'task_id', a.task_id,
+                              'unit_id', a.unit_id, 'role', a.role, 'due_at', a.due_at,
+                              'period_start', a.period_start) || CAST(:extra AS jsonb),
+           u.path || issuer.path || COALESCE(report_to.path, '{}')
+    FROM assignments a
+    JOIN units u ON u.id = a.unit_id
+    JOIN directives d ON d.id = a.directive_id
+    JOIN units issuer ON issuer.id = d.issuer_id
+    JOIN tasks t ON t.id = a.task_id
+    LEFT JOIN units report_to ON report_to.id = t.report_to_id
+    WHERE a.id = ANY(CAST(:ids AS uuid[]))
+    ORDER BY a.id
+"""
+
+
+def assignment_events_params(event_type: str, assignment_ids: list[UUID], **extra: Any) -> dict[str, Any]:
+    return {"type": event_type, "ids": assignment_ids, "extra": orjson.dumps(extra, default=str).decode()}
+
+
 async def record_for_assignments(session: AsyncSession, event_type: str, assignment_ids: list[UUID], **extra: Any) -> None:
     """One event per assignment in a single statement; each concerns the unit, the issuer and the report-to unit."""
     if not assignment_ids:
         return
-    await session.execute(
-        text(
-            """
-            INSERT INTO events (type, data, scope)
-            SELECT :type,
-                   jsonb_build_object('assignment_id', a.id, 'directive_id', a.directive_id, 'task_id', a.task_id,
-                                      'unit_id', a.unit_id, 'role', a.role, 'due_at', a.due_at,
-                                      'period_start', a.period_start) || CAST(:extra AS jsonb),
-                   u.path || issuer.path || COALESCE(report_to.path, '{}')
-            FROM assignments a
-            JOIN units u ON u.id = a.unit_id
-            JOIN directives d ON d.id = a.directive_id
-            JOIN units issuer ON issuer.id = d.issuer_id
-            JOIN tasks t ON t.id = a.task_id
-            LEFT JOIN units report_to ON report_to.id = t.report_to_id
-            WHERE a.id = ANY(CAST(:ids AS uuid[]))
-            ORDER BY a.id
-            """
-        ),
-        {"type": event_type, "ids": assignment_ids, "extra": orjson.dumps(extra, default=str).decode()},
-    )
+    await session.execute(text(ASSIGNMENT_EVENTS_INSERT), assignment_events_params(event_type, assignment_ids, **extra))
 
 
 @dataclass(frozen=True, slots=True)
