@@ -107,9 +107,9 @@ async def arm(session: AsyncSession, assignment_ids: Sequence[UUID], now: dateti
 
 
 async def rearm(session: AsyncSession, assignment_ids: Sequence[UUID], now: datetime) -> int:
-    """After a deadline or policy change: drop what has not fired, arm again what is still ahead."""
+    """After a deadline or policy change: drop what has not fired (pending or held), arm again what is still ahead."""
     await session.execute(
-        text("DELETE FROM escalation_steps WHERE assignment_id = ANY(CAST(:ids AS uuid[])) AND status = 'pending'"),
+        text("DELETE FROM escalation_steps WHERE assignment_id = ANY(CAST(:ids AS uuid[])) AND status IN ('pending', 'held')"),
         {"ids": list(assignment_ids)},
     )
     return await arm(session, assignment_ids, now)

@@ -33,6 +33,7 @@ class StepStatus(enum.StrEnum):
     pending = "pending"
     fired = "fired"
     skipped = "skipped"  # its assignment finished first, or a reminder's deadline passed while it could not fire
+    held = "held"  # came due while its assignment awaited review or a decision; pending again if the work is handed back
 
 
 EVENT_OF_KIND = {StepKind.reminder: "assignment.due_soon", StepKind.overdue: "assignment.overdue", StepKind.escalation: "assignment.escalated"}

@@ -6,12 +6,19 @@ all in one transaction: a step and its event commit together or not at all.
 Assignments that are completed, cancelled, blocked (awaiting a decision) or
 submitted (awaiting review) are never chased; a reminder whose deadline has
 passed is skipped rather than sent late.
+
+A step that comes due while its assignment awaits review or a decision is
+`held`, not left pending: otherwise every scan would re-examine all of them
+(108,000 at national scale, 1.8 s a minute with nothing to do). When the work is
+handed back (a final report returned, a difficulty kept), `release_held` makes
+them pending again and the next scan fires or skips them as it would have.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import date, datetime
+from uuid import UUID
 
 from prometheus_client import Counter, Histogram
 from sqlalchemy import text
@@ -24,6 +31,7 @@ STEPS_FIRED = Counter("dondoc_escalation_steps_fired_total", "Escalation steps f
 SCAN_SECONDS = Histogram("dondoc_deadline_scan_seconds", "Duration of one deadline scan batch")
 
 CHASED = "('pending', 'in_progress')"
+AWAITING = "('submitted', 'blocked')"
 FINISHED = "('completed', 'cancelled')"
 
 _SKIP = f"""
@@ -31,6 +39,19 @@ UPDATE escalation_steps s SET status = 'skipped'
 FROM assignments a
 WHERE s.status = 'pending' AND s.fire_at <= :now AND a.id = s.assignment_id
   AND (a.status IN {FINISHED} OR a.due_at <> s.due_at OR (s.kind = 'reminder' AND a.due_at <= :now))
+"""
+
+# The assignment rows are share-locked: if the work is being handed back at this moment, this waits for
+# that commit and then sees the assignment chased again (and so leaves the step pending), rather than
+# holding a step after `release_held` has run.
+_HOLD = f"""
+WITH awaiting AS (
+    SELECT s.id FROM escalation_steps s
+    JOIN assignments a ON a.id = s.assignment_id
+    WHERE s.status = 'pending' AND s.fire_at <= :now AND a.status IN {AWAITING} AND a.due_at = s.due_at
+    FOR SHARE OF a
+)
+UPDATE escalation_steps s SET status = 'held' FROM awaiting WHERE s.id = awaiting.id
 """
 
 # Who each audience is, for the event's `notify` list and its scope (the units whose subtrees see it).
@@ -81,6 +102,7 @@ async def scan_batch(session: AsyncSession, now: datetime, batch: int = 20_000) 
     started = time.perf_counter()
     with SCAN_SECONDS.time():
         await session.execute(text(_SKIP), {"now": now})
+        await session.execute(text(_HOLD), {"now": now})
         fired = (await session.execute(text(_FIRE), {"now": now, "batch": batch})).all()
     worker_metrics.count("deadline_scan_seconds", "total", time.perf_counter() - started)
     worker_metrics.count("deadline_scans", "ok")
@@ -90,6 +112,14 @@ async def scan_batch(session: AsyncSession, now: datetime, batch: int = 20_000) 
         STEPS_FIRED.labels(event_type.removeprefix("assignment."), step).inc()
         worker_metrics.count("escalation_steps_fired", step)
     return counts
+
+
+async def release_held(session: AsyncSession, assignment_ids: list[UUID]) -> None:
+    """The work was handed back: steps held while it awaited review or a decision are pending again."""
+    await session.execute(
+        text("UPDATE escalation_steps SET status = 'pending' WHERE assignment_id = ANY(CAST(:ids AS uuid[])) AND status = 'held'"),
+        {"ids": assignment_ids},
+    )
 
 
 _DIGEST = f"""

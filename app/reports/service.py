@@ -24,7 +24,7 @@ from app.auth.caller import Caller
 from app.auth.models import Role
 from app.directives.models import Directive
 from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationProblem
-from app.escalation import arming
+from app.escalation import arming, scan
 from app.events import service as events
 from app.pagination import newest_first
 from app.reports.models import DifficultyDecision, Report, ReportKind, ReportStatus
@@ -215,8 +215,7 @@ async def return_report(
     """Trả lại: a final report goes back for rework; an extension is refused; a difficulty is kept."""
     report, assignment = await _get_for_review(session, caller, report_id, if_match)
     if report.kind in (ReportKind.final, ReportKind.difficulty):
-        assignment.status = AssignmentStatus.in_progress.value
-        assignments.touch(assignment)
+        await _hand_back(session, assignment)
     await _decide(session, caller, report, ReportStatus.returned, data.comment, "report.returned", assignment)
     return report
 
@@ -290,8 +289,15 @@ async def _decide_difficulty(
         await session.flush()
         await events.record_for_assignments(session, "assignment.cancelled", [assignment.id], reason="difficulty_accepted")
     else:
-        assignment.status = AssignmentStatus.in_progress.value
-        assignments.touch(assignment)
+        await _hand_back(session, assignment)
+
+
+async def _hand_back(session: AsyncSession, assignment: Assignment) -> None:
+    """Back to work: the assignment is chased again, including steps that came due while it waited."""
+    assignment.status = AssignmentStatus.in_progress.value
+    assignments.touch(assignment)
+    await session.flush()  # the assignment's row first: a concurrent scan holding its steps waits for this commit
+    await scan.release_held(session, [assignment.id])
 
 
 def _visible(caller: Caller) -> ColumnElement[bool]:

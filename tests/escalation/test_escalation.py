@@ -8,6 +8,7 @@ from datetime import datetime
 import httpx
 import pytest
 import time_machine
+from sqlalchemy import text
 
 from app.db import sessionmaker
 from app.escalation.scan import scan_batch, send_digest
@@ -104,6 +105,56 @@ async def test_blocked_assignments_are_not_chased(client: httpx.AsyncClient, pro
     assert await scan("2024-03-21 08:00") == {"assignment.overdue": 1}  # the other station only
     fired = [s for s in await escalations(client, province, issued["TYT-TV"]) if s["status"] == "fired"]
     assert fired == []
+
+
+async def _pending_due(at: str) -> int:
+    """Steps a scan at `at` would still have to look at."""
+    async with sessionmaker()() as session:
+        return int(await session.scalar(
+            text("SELECT count(*) FROM escalation_steps WHERE status = 'pending' AND fire_at <= :now"), {"now": local(at)}
+        ) or 0)
+
+
+async def test_steps_due_while_awaiting_review_are_held_then_chased_when_handed_back(
+    client: httpx.AsyncClient, province: Province, issued  # type: ignore[no-untyped-def]
+) -> None:
+    tv = issued["TYT-TV"]
+    with time_machine.travel(local("2024-03-10 08:00"), tick=False):
+        report = await client.post(
+            f"/v1/assignments/{tv['id']}/reports", json={"kind": "final", "content": "Xong"}, headers=province.auth("station_member")
+        )
+    assert await scan("2024-03-21 08:00") == {"assignment.overdue": 1}  # the other station only
+    statuses = {s["step_key"]: s["status"] for s in await escalations(client, province, tv)}
+    # Reminders after the deadline are never sent; the overdue step waits on the review.
+    assert statuses == {"remind_3": "skipped", "remind_1": "skipped", "overdue": "held", "escalate_1": "pending", "escalate_2": "pending"}
+    assert await _pending_due("2024-03-21 08:00") == 0  # the next scans have nothing to re-examine
+    assert await scan("2024-03-21 08:01") == {}
+    with time_machine.travel(local("2024-03-22 08:00"), tick=False):
+        returned = await client.post(
+            f"/v1/reports/{report.json()['id']}/return", json={"comment": "Thiếu số liệu"}, headers=province.auth("root_issuer")
+        )
+        assert returned.status_code == 200, returned.text
+    assert await scan("2024-03-22 09:00") == {"assignment.overdue": 1}  # late now, so chased as late
+    statuses = {s["step_key"]: s["status"] for s in await escalations(client, province, tv)}
+    assert statuses == {"remind_3": "skipped", "remind_1": "skipped", "overdue": "fired", "escalate_1": "pending", "escalate_2": "pending"}
+
+
+async def test_a_difficulty_kept_releases_its_held_steps(client: httpx.AsyncClient, province: Province, issued) -> None:  # type: ignore[no-untyped-def]
+    tv = issued["TYT-TV"]
+    with time_machine.travel(local("2024-03-18 08:00"), tick=False):
+        report = await client.post(
+            f"/v1/assignments/{tv['id']}/reports", json={"kind": "difficulty", "content": "Thiếu vắc xin"},
+            headers=province.auth("station_member"),
+        )
+    assert await scan("2024-03-20 00:30") == {"assignment.due_soon": 2}  # the other station's two reminders
+    assert [s["status"] for s in await escalations(client, province, tv)][:2] == ["held", "held"]
+    with time_machine.travel(local("2024-03-20 08:00"), tick=False):
+        kept = await client.post(
+            f"/v1/reports/{report.json()['id']}/accept", json={"decision": "keep"}, headers=province.auth("root_issuer")
+        )
+        assert kept.status_code == 200, kept.text
+    assert await scan("2024-03-20 08:01") == {"assignment.due_soon": 2}  # still before the deadline: both reminders go
+    assert [s["status"] for s in await escalations(client, province, tv)][:2] == ["fired", "fired"]
 
 
 async def test_an_extension_rearms_only_the_steps_still_ahead(client: httpx.AsyncClient, province: Province, issued) -> None:  # type: ignore[no-untyped-def]
