@@ -13,8 +13,11 @@ import asyncpg
 ROOT = Path(__file__).resolve().parents[2]
 
 # (name, phase, op, baseline op, minimum ratio, maximum p99 ms)
+# The inbox is held to the bare 50-row page by index (the same page size and index walk, without
+# auth, visibility or the directive and task columns); its ratio to the bare one-row read is
+# reported too.
 TARGETS = (
-    ("inbox listing", "inbox", "inbox", "bare_read", 0.5, 50.0),
+    ("inbox listing", "inbox", "inbox", "bare_list", 0.5, 50.0),
     ("single assignment read", "read", "read", "bare_read", 0.5, 50.0),
     ("report submission", "report", "report", "bare_insert", 1 / 3, None),
     ("compliance stats, a province over a year", "stats", "stats", None, None, 200.0),
