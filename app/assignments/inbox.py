@@ -34,6 +34,7 @@ from app.pagination import decode_cursor, encode_cursor, instant
 from app.responses import field_order
 from app.tasks.models import Task
 from app.timeutil import utcnow
+from app.units import service as units
 from app.units.models import Unit
 
 _COLUMNS = (
@@ -128,6 +129,8 @@ async def list_inbox(
     """Assignments ordered by deadline (soonest first), keyset-paged on (due_at, id), as InboxItem's JSON objects."""
     now = utcnow()
     key = decode_cursor(cursor, fields={"due_at": instant, "id": UUID})
+    if unit_id is not None:
+        await units.require_filter_unit(session, caller, unit_id)
     shape = _Shape(
         unit=unit_id is not None, directive=directive_id is not None, status=bool(status), timeliness=timeliness,
         due_before=due_before is not None, due_after=due_after is not None, role=role is not None, cursor=key is not None,

@@ -19,9 +19,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
-from app.errors import ValidationProblem
 from app.events.models import Event
 from app.pagination import decode_cursor, encode_cursor, integer
+from app.units import service as units
 
 # The scope of an event: every unit on the root-to-unit path of each unit concerned.
 _SCOPE_OF_UNITS = "ARRAY(SELECT DISTINCT p FROM units, unnest(units.path) AS p WHERE units.id = ANY(CAST(:unit_ids AS uuid[])))"
@@ -169,11 +169,7 @@ async def feed(
     key = decode_cursor(after, fields={"txid": integer, "id": integer})
     scope_unit = unit_id or caller.unit_id
     if unit_id is not None:
-        visible = await session.scalar(
-            text("SELECT 1 FROM units WHERE id = :u AND path @> ARRAY[CAST(:k AS uuid)]"), {"u": unit_id, "k": caller.unit_id}
-        )
-        if not visible:
-            raise ValidationProblem.for_field("unit_id", f"unknown unit {unit_id}", "unknown_unit")
+        await units.require_filter_unit(session, caller, unit_id)
     rows = (
         await session.execute(
             text(

@@ -58,6 +58,15 @@ async def get_unit(session: AsyncSession, caller: Caller, unit_id: UUID) -> Unit
     return unit
 
 
+async def require_filter_unit(session: AsyncSession, caller: Caller, unit_id: UUID, field: str = "unit_id") -> None:
+    """A unit named as a list filter must be in the caller's subtree: 422, not a silently empty page."""
+    visible = await session.scalar(
+        text("SELECT 1 FROM units WHERE id = :u AND path @> ARRAY[CAST(:k AS uuid)]"), {"u": unit_id, "k": caller.unit_id}
+    )
+    if not visible:
+        raise ValidationProblem.for_field(field, f"unknown unit {unit_id}", "unknown_unit")
+
+
 async def find_by_codes(session: AsyncSession, codes: list[str]) -> dict[str, Unit]:
     if not codes:
         return {}

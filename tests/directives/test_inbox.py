@@ -181,8 +181,11 @@ async def test_station_member_sees_only_its_own_subtree(client: httpx.AsyncClien
     assert {code for _, code in seen(inbox, items)} == {"TYT-TV"} and len(items) == 4
     centre = await listing(client, inbox, "centre_admin")
     assert {code for _, code in seen(inbox, centre)} == {"TYT-TV", "TYT-TG"}
-    other = await listing(client, inbox, "station_member", unit_id=str(inbox.province.units["TYT-TG"]))
-    assert other == []
+    # A unit outside the key's subtree is refused as unknown (as on /v1/events), exactly as a unit that does not exist.
+    for unit_id in (str(inbox.province.units["TYT-TG"]), "00000000-0000-0000-0000-000000000001"):
+        response = await client.get("/v1/assignments", params={"unit_id": unit_id}, headers=inbox.auth("station_member"))
+        assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
+        assert response.json()["errors"][0]["field"] == "unit_id" and response.json()["errors"][0]["code"] == "unknown_unit"
 
 
 async def test_issuer_key_sees_the_assignments_of_directives_its_unit_issued(
