@@ -191,15 +191,20 @@ async def _failing_too_long(
     if failed_at is None:
         if answered:
             await session.execute(
-                text("UPDATE webhook_subscriptions SET failing_since = NULL WHERE id = :s AND failing_since IS NOT NULL"),
+                text(
+                    "UPDATE webhook_subscriptions SET failing_since = NULL, version = version + 1 "
+                    "WHERE id = :s AND failing_since IS NOT NULL"
+                ),
                 {"s": subscription_id},
             )
         return False
     since = await session.scalar(
         text(
-            "UPDATE webhook_subscriptions "
-            "SET failing_since = CASE WHEN :answered THEN CAST(:at AS timestamptz) ELSE COALESCE(failing_since, :at) END "
-            "WHERE id = :s RETURNING failing_since"
+            "WITH next AS (SELECT CASE WHEN :answered THEN CAST(:at AS timestamptz) ELSE COALESCE(failing_since, :at) END AS since "
+            "              FROM webhook_subscriptions WHERE id = :s) "
+            "UPDATE webhook_subscriptions w SET failing_since = next.since, "
+            "       version = w.version + CASE WHEN w.failing_since IS DISTINCT FROM next.since THEN 1 ELSE 0 END "
+            "FROM next WHERE w.id = :s RETURNING w.failing_since"
         ),
         {"s": subscription_id, "at": failed_at, "answered": answered},
     )
@@ -212,7 +217,7 @@ async def disable_subscription(session: AsyncSession, subscription_id: UUID, *, 
         await session.execute(
             text(
                 "UPDATE webhook_subscriptions SET active = false, disabled_at = now(), disabled_reason = :reason, "
-                "updated_at = now() WHERE id = :s AND active RETURNING unit_id, url"
+                "updated_at = now(), version = version + 1 WHERE id = :s AND active RETURNING unit_id, url"
             ),
             {"s": subscription_id, "reason": reason},
         )

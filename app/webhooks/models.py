@@ -66,6 +66,8 @@ class WebhookSubscription(SQLModel, table=True):
     failing_since: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     disabled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     disabled_reason: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    # Bumped by every change a client could have read (settings, secret, enabled or disabled, failing): the ETag.
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
     created_by_key_id: UUID | None = Field(default=None, sa_column=Column(PgUUID(as_uuid=True), nullable=True))
     created_at: datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())

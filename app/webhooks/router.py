@@ -1,9 +1,11 @@
 """Webhooks over HTTP: /v1/webhooks and /v1/webhook-deliveries/{id}/redeliver."""
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks, Response, status
+from fastapi import APIRouter, BackgroundTasks, Header, Response, status
 
+from app import etags
 from app.auth.deps import CurrentCaller
 from app.db import Session
 from app.pagination import Cursor, Limit, Page
@@ -49,19 +51,28 @@ async def list_webhooks(
     return Page(items=[WebhookRead.model_validate(s) for s in rows], next_cursor=next_cursor)
 
 
+IfMatch = Annotated[str | None, Header(description="The ETag you read; 412 if the webhook changed since.")]
+
+
 @router.get("/webhooks/{webhook_id}")
-async def get_webhook(webhook_id: UUID, session: Session, caller: CurrentCaller) -> WebhookRead:
-    return WebhookRead.model_validate(await service.get_subscription(session, caller, webhook_id))
+async def get_webhook(webhook_id: UUID, session: Session, caller: CurrentCaller, response: Response) -> WebhookRead:
+    subscription = await service.get_subscription(session, caller, webhook_id)
+    response.headers["ETag"] = etags.etag(subscription.version)
+    return WebhookRead.model_validate(subscription)
 
 
 @router.patch("/webhooks/{webhook_id}")
-async def update_webhook(webhook_id: UUID, body: WebhookUpdate, session: Session, caller: CurrentCaller) -> WebhookRead:
-    return WebhookRead.model_validate(await service.update_subscription(session, caller, webhook_id, body))
+async def update_webhook(
+    webhook_id: UUID, body: WebhookUpdate, session: Session, caller: CurrentCaller, response: Response, if_match: IfMatch = None
+) -> WebhookRead:
+    subscription = await service.update_subscription(session, caller, webhook_id, body, if_match=if_match)
+    response.headers["ETag"] = etags.etag(subscription.version)
+    return WebhookRead.model_validate(subscription)
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def delete_webhook(webhook_id: UUID, session: Session, caller: CurrentCaller) -> Response:
-    await service.delete_subscription(session, caller, webhook_id)
+async def delete_webhook(webhook_id: UUID, session: Session, caller: CurrentCaller, if_match: IfMatch = None) -> Response:
+    await service.delete_subscription(session, caller, webhook_id, if_match=if_match)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -83,6 +83,7 @@ class WebhookRead(BaseModel):
     disabled_reason: str | None = Field(description="`gone` (the endpoint answered 410) or `failing` (5 days of failures).")
     failing_since: datetime | None
     previous_secret_expires_at: datetime | None = Field(description="Until then the old secret signs too.")
+    version: int = Field(description="Changes with every change to the webhook; its ETag is this number, quoted.")
     created_at: datetime
     updated_at: datetime
 

@@ -14,6 +14,7 @@ from uuid import UUID
 from sqlalchemy import and_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import etags
 from app.audit import service as audit
 from app.auth.caller import Caller
 from app.auth.models import Role
@@ -129,11 +130,10 @@ async def list_subscriptions(
 
 
 async def update_subscription(
-    session: AsyncSession, caller: Caller, subscription_id: UUID, data: WebhookUpdate
+    session: AsyncSession, caller: Caller, subscription_id: UUID, data: WebhookUpdate, *, if_match: str | None = None
 ) -> WebhookSubscription:
     """Change the given fields; `active: true` re-enables an endpoint that was disabled."""
-    subscription = await get_subscription(session, caller, subscription_id)
-    await session.refresh(subscription, with_for_update=True)
+    subscription = await _locked(session, caller, subscription_id, if_match)
     before = _snapshot(subscription)
     given = data.model_dump(exclude_unset=True)
     if "unit_id" in given or "unit_code" in given:
@@ -150,6 +150,7 @@ async def update_subscription(
     changes = audit.diff(before, _snapshot(subscription))
     if changes:
         subscription.updated_at = utcnow()
+        subscription.version += 1
         await session.flush()
         audit.record(
             session, actor_key_id=caller.key_id, action="webhook.updated", entity_type="webhook",
@@ -164,9 +165,17 @@ def _set_active(subscription: WebhookSubscription, active: bool) -> None:
     subscription.active = active
 
 
-async def delete_subscription(session: AsyncSession, caller: Caller, subscription_id: UUID) -> None:
-    """Remove the endpoint with its delivery history; nothing more is sent to it."""
+async def _locked(session: AsyncSession, caller: Caller, subscription_id: UUID, if_match: str | None) -> WebhookSubscription:
+    """The subscription, row-locked, if `If-Match` (when given) names its current version; else 412."""
     subscription = await get_subscription(session, caller, subscription_id)
+    await session.refresh(subscription, with_for_update=True)
+    etags.require_match(if_match, version=subscription.version, what=f"Webhook {subscription.id}")
+    return subscription
+
+
+async def delete_subscription(session: AsyncSession, caller: Caller, subscription_id: UUID, *, if_match: str | None = None) -> None:
+    """Remove the endpoint with its delivery history; nothing more is sent to it."""
+    subscription = await _locked(session, caller, subscription_id, if_match)
     audit.record(
         session, actor_key_id=caller.key_id, action="webhook.deleted", entity_type="webhook",
         entity_id=subscription.id, unit_id=subscription.unit_id, changes=audit.diff(_snapshot(subscription), {}),
@@ -184,6 +193,7 @@ async def rotate_secret(session: AsyncSession, caller: Caller, subscription_id: 
     subscription.previous_secret_expires_at = utcnow() + ROTATION_OVERLAP
     subscription.secret = secret
     subscription.updated_at = utcnow()
+    subscription.version += 1
     await session.flush()
     audit.record(
         session, actor_key_id=caller.key_id, action="webhook.secret_rotated", entity_type="webhook",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+from uuid import UUID
 
 import asyncpg
 import httpx
 import pytest
 
+from app.db import sessionmaker
 from app.settings import get_settings
+from app.webhooks.attempts import disable_subscription
 from tests.fixtures import Province
 from tests.webhooks.receiver import subscribe
 
@@ -199,3 +202,21 @@ async def test_test_ping_on_a_disabled_webhook_is_409(client: httpx.AsyncClient,
     created = await subscribe(client, province, URL, active=False)
     response = await client.post(f"/v1/webhooks/{created['id']}/test", headers=province.auth("root_admin"))
     assert response.status_code == 409
+
+
+async def test_patch_and_delete_take_if_match(client: httpx.AsyncClient, province: Province) -> None:
+    created = await subscribe(client, province, URL)
+    path, admin = f"/v1/webhooks/{created['id']}", province.auth("root_admin")
+    read = await client.get(path, headers=admin)
+    assert read.headers["etag"] == '"1"' and read.json()["version"] == 1
+    changed = await client.patch(path, json={"description": "HIS"}, headers={**admin, "If-Match": read.headers["etag"]})
+    assert changed.status_code == 200 and changed.headers["etag"] == '"2"'
+    stale = await client.patch(path, json={"description": "cũ"}, headers={**admin, "If-Match": '"1"'})
+    assert stale.status_code == 412 and stale.json()["current_etag"] == '"2"'
+    assert (await client.delete(path, headers={**admin, "If-Match": '"1"'})).status_code == 412
+    assert (await client.get(path, headers=admin)).json()["description"] == "HIS"  # the stale writes changed nothing
+    # The worker disabling the endpoint is a change too: a PATCH based on the earlier read must not re-enable it blindly.
+    async with sessionmaker()() as session, session.begin():
+        assert await disable_subscription(session, UUID(created["id"]), reason="gone")
+    assert (await client.patch(path, json={"active": True}, headers={**admin, "If-Match": '"2"'})).status_code == 412
+    assert (await client.delete(path, headers={**admin, "If-Match": '"3"'})).status_code == 204
