@@ -12,14 +12,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
+import asyncpg
 import pytest
 
 from app.auth.caller import Caller
 from app.auth.models import Role
 from app.auth.service import create_key
 from app.db import sessionmaker
+from app.settings import get_settings
 from app.units import service
 from app.units.schemas import UnitCreate
 from app.units.seed import create_root_unit
@@ -75,3 +78,12 @@ async def province(db: str) -> Province:
             )
             keys[label] = secret
     return Province(units=units, keys=keys)
+
+
+async def sql(query: str, *args: Any) -> list[asyncpg.Record]:
+    """Run one statement on its own connection to the test database (to check or arrange what the API cannot)."""
+    conn = await asyncpg.connect(get_settings().database_url)
+    try:
+        return list(await conn.fetch(query, *args))
+    finally:
+        await conn.close()

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import httpx
 import orjson
 
 from app.imports import service
-from app.settings import get_settings
-from tests.fixtures import Province
+from tests.fixtures import Province, sql  # noqa: F401  (sql: the import tests take it from here)
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
 
@@ -42,10 +40,3 @@ async def errors_of(client: httpx.AsyncClient, province: Province, key: str, job
     assert response.status_code == 200, response.text
     return {item["line"]: item["errors"] for item in response.json()["items"]}
 
-
-async def sql(query: str, *args: Any) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(get_settings().database_url)
-    try:
-        return list(await conn.fetch(query, *args))
-    finally:
-        await conn.close()

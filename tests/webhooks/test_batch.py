@@ -5,23 +5,20 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import httpx
 import pytest
 
 from app.db import sessionmaker
 from app.settings import get_settings
 from app.webhooks import batch, claims, relay
-from tests.fixtures import Province
+from tests.fixtures import Province, sql
 from tests.webhooks.receiver import (
     Answer,
     Received,
     Receiver,
-    arq_pool,
     in_process_worker,
     issue_directive,
     shut,
@@ -31,29 +28,6 @@ from tests.webhooks.receiver import (
 from workers.webhooks import deliver_batch
 
 UNITS = ["VP", "KHTC", "BVDK", "TTYT-TH", "TYT-TV", "TYT-TG"]
-
-
-@pytest.fixture
-async def receiver(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Receiver]:
-    monkeypatch.setattr(get_settings(), "webhook_allow_private", True)
-    server = Receiver()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def ctx() -> AsyncIterator[dict[str, Any]]:
-    redis = await arq_pool()
-    yield {"redis": redis}
-    await redis.aclose()
-
-
-async def sql(query: str, *args: Any) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(get_settings().database_url)
-    try:
-        return await conn.fetch(query, *args)
-    finally:
-        await conn.close()
 
 
 async def pings(client: httpx.AsyncClient, province: Province, hook: dict[str, Any], n: int) -> list[str]:

@@ -2,52 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import httpx
 import pytest
 
 from app.db import sessionmaker
 from app.settings import get_settings
 from app.webhooks.service import webhook_health
-from tests.fixtures import Province
+from tests.fixtures import Province, sql
 from tests.webhooks.receiver import (
     Answer,
     Received,
     Receiver,
-    arq_pool,
     issue_directive,
     relay_settled,
     subscribe,
 )
 from workers.webhooks import deliver_batch, relay_outbox
-
-
-@pytest.fixture
-async def receiver(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Receiver]:
-    monkeypatch.setattr(get_settings(), "webhook_allow_private", True)
-    server = Receiver()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def ctx() -> AsyncIterator[dict[str, Any]]:
-    redis = await arq_pool()
-    yield {"redis": redis}
-    await redis.aclose()
-
-
-async def sql(query: str, *args: Any) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(get_settings().database_url)
-    try:
-        return await conn.fetch(query, *args)
-    finally:
-        await conn.close()
 
 
 async def ping(client: httpx.AsyncClient, province: Province, hook: dict[str, Any]) -> str:

@@ -6,12 +6,10 @@ import asyncio
 import signal
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest
 
 from app.settings import get_settings
 from tests.fixtures import Province
@@ -32,14 +30,6 @@ from tests.webhooks.receiver import (
 from workers.webhooks import relay_outbox
 
 UNITS = ["VP", "KHTC", "BVDK", "TTYT-TH", "TYT-TV", "TYT-TG"]
-
-
-@pytest.fixture
-async def receiver(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Receiver]:
-    monkeypatch.setattr(get_settings(), "webhook_allow_private", True)
-    server = Receiver()
-    yield server
-    await server.close()
 
 
 async def statuses() -> Counter[str]:

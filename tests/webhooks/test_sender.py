@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import ssl
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -16,14 +15,6 @@ from app.webhooks.sender import Sender
 from tests.webhooks.receiver import Receiver
 
 NAME = "hooks.dondoc.test"
-
-
-@pytest.fixture
-async def receiver(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Receiver]:
-    monkeypatch.setattr(get_settings(), "webhook_allow_private", True)
-    server = Receiver()
-    yield server
-    await server.close()
 
 
 @pytest.fixture
