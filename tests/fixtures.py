@@ -87,3 +87,11 @@ async def sql(query: str, *args: Any) -> list[asyncpg.Record]:
         return list(await conn.fetch(query, *args))
     finally:
         await conn.close()
+
+
+def metric_sample(exposition: str, name: str, label: str) -> float:
+    """A sample's value in a Prometheus exposition (the sample of `name` with a label equal to `label`), 0 when absent."""
+    for line in exposition.splitlines():
+        if line.startswith(f"{name}{{") and f'="{label}"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from app.db import sessionmaker
 from app.escalation.scan import scan_batch, send_digest
 from tests.directives.helpers import create_directive, local
-from tests.fixtures import Province
+from tests.fixtures import Province, metric_sample
 
 
 def directive(**task: object) -> dict[str, object]:
@@ -198,14 +198,6 @@ async def test_daily_digest_goes_once_per_day(client: httpx.AsyncClient, provinc
     assert feed["items"][0]["data"]["due_soon_ids"] == [issued["TYT-TV"]["id"]]
 
 
-def _sample(text: str, name: str, label: str) -> float:
-    """A sample's value in a Prometheus exposition, 0 when absent."""
-    for line in text.splitlines():
-        if line.startswith(f"{name}{{") and f'="{label}"' in line:
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
 async def test_steps_fired_by_any_worker_are_counted_on_the_api_metrics(client: httpx.AsyncClient, province: Province, issued) -> None:  # type: ignore[no-untyped-def]
     from redis.asyncio import Redis
 
@@ -222,8 +214,8 @@ async def test_steps_fired_by_any_worker_are_counted_on_the_api_metrics(client: 
         after = (await client.get("/metrics")).text
     finally:
         await redis.aclose()
-    assert _sample(after, name, "overdue") - _sample(before, name, "overdue") == 2
-    assert _sample(after, name, "escalate_1") - _sample(before, name, "escalate_1") == 2
-    assert _sample(after, name, "escalate_2") - _sample(before, name, "escalate_2") == 2
-    assert _sample(after, name, "remind_3") == _sample(before, name, "remind_3")
+    assert metric_sample(after, name, "overdue") - metric_sample(before, name, "overdue") == 2
+    assert metric_sample(after, name, "escalate_1") - metric_sample(before, name, "escalate_1") == 2
+    assert metric_sample(after, name, "escalate_2") - metric_sample(before, name, "escalate_2") == 2
+    assert metric_sample(after, name, "remind_3") == metric_sample(before, name, "remind_3")
     assert "dondoc_workers_deadline_scan_seconds_total" in after

@@ -11,7 +11,7 @@ import pytest
 from app.db import sessionmaker
 from app.settings import get_settings
 from app.webhooks.service import webhook_health
-from tests.fixtures import Province, sql
+from tests.fixtures import Province, metric_sample, sql
 from tests.webhooks.receiver import (
     Answer,
     Received,
@@ -233,13 +233,6 @@ async def _health() -> dict[str, Any]:
         return await webhook_health(session)
 
 
-def _sample(text: str, name: str, label: str) -> float:
-    for line in text.splitlines():
-        if line.startswith(f"{name}{{") and f'="{label}"' in line:
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
 async def test_deliveries_by_outcome_are_counted_on_the_api_metrics(
     client: httpx.AsyncClient, province: Province, receiver: Receiver, ctx: dict[str, Any]
 ) -> None:
@@ -255,5 +248,5 @@ async def test_deliveries_by_outcome_are_counted_on_the_api_metrics(
     assert await deliver_batch(ctx, hook["id"]) == {"retrying": 1}
     await after_job_end(ctx)  # the worker's hook after every job
     after = (await client.get("/metrics")).text
-    assert _sample(after, name, "retrying") - _sample(before, name, "retrying") == 1
-    assert _sample(after, name, "delivered") == _sample(before, name, "delivered")
+    assert metric_sample(after, name, "retrying") - metric_sample(before, name, "retrying") == 1
+    assert metric_sample(after, name, "delivered") == metric_sample(before, name, "delivered")
