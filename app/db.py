@@ -110,6 +110,11 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     statements where SQLAlchemy's per-statement work costs more than the statement itself."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
+    # SQLAlchemy's asyncpg adapter sends BEGIN only before its own first statement: one run straight
+    # on the driver first would otherwise commit on its own. (A read session is autocommit: no BEGIN.)
+    adapter = raw.dbapi_connection
+    if adapter is not None and adapter._transaction is None:
+        await adapter._start_transaction()
     driver = raw.driver_connection
     assert driver is not None
     return driver

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from app.db import read_sessionmaker, sessionmaker
+from app.db import driver_connection, read_sessionmaker, sessionmaker
 from tests.fixtures import Province
 
 
@@ -33,6 +33,18 @@ async def test_write_requests_keep_one_transaction(db: str) -> None:
         second = await session.scalar(text("SELECT now()"))
         await session.rollback()
     assert second == first
+
+
+async def test_statements_on_the_driver_run_inside_the_sessions_transaction(db: str) -> None:
+    """A COPY or raw statement first in a transaction must not commit on its own."""
+    async with sessionmaker()() as session:
+        driver = await driver_connection(session)
+        assert driver.is_in_transaction()
+        await driver.execute("INSERT INTO unit_kinds (code, name) VALUES ('probe', 'Probe')")
+        await session.rollback()
+    async with read_sessionmaker()() as session:
+        assert not (await driver_connection(session)).is_in_transaction()
+        assert await (await driver_connection(session)).fetchval("SELECT count(*) FROM unit_kinds WHERE code = 'probe'") == 0
 
 
 async def test_a_get_request_sees_what_a_post_just_committed(client: httpx.AsyncClient, province: Province) -> None:
