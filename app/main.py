@@ -18,6 +18,7 @@ from app.idempotency.middleware import IdempotencyMiddleware
 from app.imports.router import router as imports_router
 from app.logs import configure_logging
 from app.middleware import API_PREFIX, RequestContext
+from app.ops.heap import freeze_startup_heap
 from app.ops.router import router as ops_router
 from app.problems import install_problem_handlers
 from app.reports.router import router as reports_router
@@ -54,6 +55,7 @@ Errors are RFC 9457 `application/problem+json`."""
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     await key_cache.start(driver_database_url(settings.database_url), settings.auth_cache_ttl_s)
+    freeze_startup_heap()
     try:
         yield
     finally:

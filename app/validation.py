@@ -7,29 +7,45 @@ here it is a 422 naming the field.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
+
+# U+0000 or any code in the surrogate range: a str only holds those as lone surrogates.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def unstorable_text(value: Any, path: str = "") -> str | None:
     """The path of the first string (key or value) PostgreSQL cannot store, or None."""
     if isinstance(value, str):
-        if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
-            return path or "(value)"
-        return None
+        return (path or "(value)") if _UNSTORABLE.search(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            found = unstorable_text(key, where) or unstorable_text(item, where)
-            if found:
-                return found
+            # The path is spelled only for the entry that holds bad text: bodies are checked on every request.
+            if _holds_unstorable(key) or _holds_unstorable(item):
+                where = f"{path}.{key}" if path else str(key)
+                return unstorable_text(key, where) or unstorable_text(item, where)
     if isinstance(value, list):
         for index, item in enumerate(value):
-            found = unstorable_text(item, f"{path}[{index}]")
-            if found:
-                return found
+            if _holds_unstorable(item):
+                return unstorable_text(item, f"{path}[{index}]")
     return None
+
+
+def _holds_unstorable(value: Any) -> bool:
+    """Whether this value holds a string PostgreSQL cannot store, anywhere inside it."""
+    if isinstance(value, str):
+        return _UNSTORABLE.search(value) is not None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _holds_unstorable(key) or _holds_unstorable(item):
+                return True
+    elif isinstance(value, list):
+        for item in value:
+            if _holds_unstorable(item):
+                return True
+    return False
 
 
 class StrictModel(BaseModel):

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import calendar as month_calendar
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID, uuid4
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
 from app.calendar.service import WorkingCalendar, end_of_local_day, start_of_local_day
+from app.db import driver_connection
 from app.errors import ValidationProblem
 from app.tasks.models import AssignmentRole, DueKind, Recurrence, Task, TaskUnit
 from app.tasks.schemas import TaskIn, TaskRead, TaskUnitRead
@@ -35,8 +37,15 @@ class UnitRef(Protocol):
     active: bool
 
 
-_UNITS_BY_ID = text("SELECT id, code, path, active FROM units WHERE id = ANY(CAST(:ids AS uuid[]))")
-_UNITS_BY_CODE = text("SELECT id, code, path, active FROM units WHERE code = ANY(CAST(:codes AS text[]))")
+class _NamedUnit(NamedTuple):
+    id: UUID
+    code: str
+    path: list[UUID]
+    active: bool
+
+
+_UNITS_BY_ID = "SELECT id, code, path, active FROM units WHERE id = ANY($1::uuid[])"
+_UNITS_BY_CODE = "SELECT id, code, path, active FROM units WHERE code = ANY($1::text[])"
 
 
 class UnitLookup:
@@ -46,6 +55,10 @@ class UnitLookup:
         self.caller = caller
         self.by_id: dict[UUID, UnitRef] = {}
         self.by_code: dict[str, UnitRef] = {}
+        # Ids of the named units the caller may assign (in scope and active), by how they were named:
+        # most references are fine, and an import checks hundreds of thousands of them.
+        self._usable_by_id: dict[UUID, UUID] = {}
+        self._usable_by_code: dict[str, UUID] = {}
 
     async def load(self, session: AsyncSession, tasks: Sequence[TaskIn]) -> None:
         ids: set[UUID] = set()
@@ -56,14 +69,22 @@ class UnitLookup:
                 codes.update(getattr(task, code_field))
             ids.update(x for x in (task.report_to_id, task.assignee_selector and task.assignee_selector.under_id) if x)
             codes.update(x for x in (task.report_to_code, task.assignee_selector and task.assignee_selector.under_code) if x)
-        # Plain rows through one array parameter, not ORM objects and an IN list: an import batch names
-        # thousands of units, and an IN list of that size costs more to compile than to run.
+        # Plain rows through one array parameter, straight on the driver: an import batch names
+        # thousands of units, and an IN list (or SQLAlchemy's per-row work) costs more than the query.
         if ids:
-            for unit in await session.execute(_UNITS_BY_ID, {"ids": list(ids)}):
+            for unit in await _fetch_units(session, _UNITS_BY_ID, list(ids)):
                 self.by_id[unit.id] = unit
+                if unit.active and self.caller.covers(unit.path):
+                    self._usable_by_id[unit.id] = unit.id
         if codes:
-            for unit in await session.execute(_UNITS_BY_CODE, {"codes": list(codes)}):
+            for unit in await _fetch_units(session, _UNITS_BY_CODE, list(codes)):
                 self.by_code[unit.code] = unit
+                if unit.active and self.caller.covers(unit.path):
+                    self._usable_by_code[unit.code] = unit.id
+
+    def usable_id(self, ref: UUID | str) -> UUID | None:
+        """The id of the unit `ref` names if the caller may assign it; None means `get` says why not."""
+        return self._usable_by_id.get(ref) if isinstance(ref, UUID) else self._usable_by_code.get(ref)
 
     def get(self, ref: UUID | str, field: str) -> UnitRef:
         unit = self.by_id.get(ref) if isinstance(ref, UUID) else self.by_code.get(ref)
@@ -74,11 +95,53 @@ class UnitLookup:
         return unit
 
 
+async def _fetch_units(session: AsyncSession, sql: str, refs: list[Any]) -> list[_NamedUnit]:
+    """The named units as (id, code, path, active); a read of committed rows, so it may run on the bare driver."""
+    driver = await driver_connection(session)
+    return [_NamedUnit(*record) for record in await driver.fetch(sql, refs)]
+
+
 NamedUnits = list[tuple[UUID, str]]
 
 
+@dataclass(slots=True)
+class TaskRow:
+    """A task's columns as build_task decides them, as a plain record.
+
+    The single endpoints turn it into a Task row; bulk imports write it with COPY as it is,
+    since building thousands of table models per batch costs more than writing them.
+    """
+
+    id: UUID
+    directive_id: UUID
+    position: int
+    ordinal: str
+    text: str
+    report_to_id: UUID | None
+    due_at: datetime | None
+    due_on: date | None
+    due_kind: str | None
+    due_in_working_days: int | None
+    deadline_phrase: str | None
+    recurrence: str | None
+    report_days_after_period: int | None
+    recurrence_until: date | None
+    selector: dict[str, Any] | None
+
+
+TASK_ROW_FIELDS = tuple(f.name for f in fields(TaskRow))
+
+
 def build_task(directive_id: UUID, position: int, data: TaskIn, lookup: UnitLookup) -> tuple[Task, NamedUnits]:
-    """The task row and its named units with their role; a unit named twice keeps its strongest (lead > coordinating > assignee).
+    """The task row and its named units with their role (see task_row)."""
+    row, named = task_row(directive_id, position, data, lookup)
+    return Task(**{name: getattr(row, name) for name in TASK_ROW_FIELDS}), named
+
+
+def task_row(
+    directive_id: UUID, position: int, data: TaskIn, lookup: UnitLookup, task_id: UUID | None = None
+) -> tuple[TaskRow, NamedUnits]:
+    """The task's columns and its named units with their role; a unit named twice keeps its strongest (lead > coordinating > assignee).
 
     Named units come back as (unit id, role) pairs rather than TaskUnit rows: bulk imports build
     hundreds of thousands of them and write them with COPY.
@@ -86,10 +149,11 @@ def build_task(directive_id: UUID, position: int, data: TaskIn, lookup: UnitLook
     prefix = f"tasks[{position}]"
     roles: dict[UUID, AssignmentRole] = {}
     for role, id_field, code_field in ROLE_FIELDS:
-        refs: list[tuple[UUID | str, str]] = [(u, f"{prefix}.{id_field}[{i}]") for i, u in enumerate(getattr(data, id_field))]
-        refs += [(c, f"{prefix}.{code_field}[{i}]") for i, c in enumerate(getattr(data, code_field))]
-        for ref, field in refs:
-            roles.setdefault(lookup.get(ref, field).id, role)
+        for name in (id_field, code_field):
+            for i, ref in enumerate(getattr(data, name)):
+                # The field's path is spelled only for a unit that cannot be assigned (get raises for it).
+                unit_id = lookup.usable_id(ref) or lookup.get(ref, f"{prefix}.{name}[{i}]").id
+                roles.setdefault(unit_id, role)
     report_to = None
     if data.report_to_id or data.report_to_code:
         field = f"{prefix}.report_to_id" if data.report_to_id else f"{prefix}.report_to_code"
@@ -100,8 +164,8 @@ def build_task(directive_id: UUID, position: int, data: TaskIn, lookup: UnitLook
         field = f"{prefix}.assignee_selector.under_id" if sel.under_id else f"{prefix}.assignee_selector.under_code"
         root = lookup.get(sel.under_id or sel.under_code, field)  # type: ignore[arg-type]
         selector = {"under_id": str(root.id), "kinds": sel.kinds}
-    task = Task(
-        id=uuid4(),  # given, not defaulted: pydantic's default factories are slow to call in bulk
+    row = TaskRow(
+        id=task_id or uuid4(),  # given, not defaulted: pydantic's default factories are slow to call in bulk
         directive_id=directive_id,
         position=position,
         ordinal=data.ordinal or str(position + 1),
@@ -120,7 +184,7 @@ def build_task(directive_id: UUID, position: int, data: TaskIn, lookup: UnitLook
         recurrence_until=data.recurrence_until,
         selector=selector,
     )
-    return task, [(uid, role.value) for uid, role in roles.items()]
+    return row, [(uid, role.value) for uid, role in roles.items()]
 
 
 async def replace_tasks(session: AsyncSession, caller: Caller, directive_id: UUID, tasks: Sequence[TaskIn]) -> None:
@@ -152,7 +216,7 @@ async def read_tasks(session: AsyncSession, directive_id: UUID) -> list[TaskRead
     ]
 
 
-def due_at_for(task: Task, issued_on: date, calendar: WorkingCalendar) -> datetime | None:
+def due_at_for(task: Task | TaskRow, issued_on: date, calendar: WorkingCalendar) -> datetime | None:
     """The instant a one-off task is due, from however the directive phrased it."""
     if task.due_at is not None:
         return task.due_at
@@ -163,7 +227,7 @@ def due_at_for(task: Task, issued_on: date, calendar: WorkingCalendar) -> dateti
     return None
 
 
-def periods(task: Task, issued_on: date, today: date, calendar: WorkingCalendar) -> list[tuple[date, date, datetime]]:
+def periods(task: Task | TaskRow, issued_on: date, today: date, calendar: WorkingCalendar) -> list[tuple[date, date, datetime]]:
     """Reporting periods of a recurring task open so far: (start, end, report due), from the issue date's period."""
     months = MONTHS_PER_PERIOD[Recurrence(task.recurrence)]
     start = date(issued_on.year, ((issued_on.month - 1) // months) * months + 1, 1)

@@ -157,3 +157,30 @@ async def test_reports_import_by_external_id_and_re_running_changes_nothing(
         headers=province.auth("station_member"),
     )
     assert resent.status_code == 409 and resent.json()["existing_id"]
+
+
+async def test_a_directive_line_naming_a_deactivated_unit_fails_on_that_field(
+    client: httpx.AsyncClient, province: Province
+) -> None:
+    await client.patch(f"/v1/units/{province.units['TYT-TG']}", json={"active": False}, headers=province.auth("root_admin"))
+    line = directive("403")
+    line["tasks"] = [{"text": "Báo cáo", "assignee_codes": ["TYT-TV", "TYT-TG"], "due_on": "2025-04-30", "due_kind": "by"}]
+    job = await import_now(client, province, "root_issuer", "directives", ndjson(line))
+    errors = await errors_of(client, province, "root_issuer", job["id"])
+    assert [(e["field"], e["code"]) for e in errors[1]] == [("tasks[0].assignee_codes[1]", "inactive_unit")]
+
+
+async def test_a_directive_line_naming_a_unit_id_outside_the_key_subtree_fails_on_that_field(
+    client: httpx.AsyncClient, province: Province
+) -> None:
+    centre_key = await client.post(
+        "/v1/api-keys", json={"name": "centre issuer", "unit_id": str(province.units["TTYT-TH"]), "role": "issuer"},
+        headers=province.auth("root_admin"),
+    )
+    province.keys["centre_issuer"] = centre_key.json()["secret"]
+    line = directive("404", issuer_code="TTYT-TH")
+    line["tasks"] = [{"text": "Báo cáo", "lead_ids": [str(province.units["TYT-TV"]), str(province.units["BVDK"])],
+                      "due_on": "2025-04-30", "due_kind": "by"}]
+    job = await import_now(client, province, "centre_issuer", "directives", ndjson(line))
+    errors = await errors_of(client, province, "centre_issuer", job["id"])
+    assert [(e["field"], e["code"]) for e in errors[1]] == [("tasks[0].lead_ids[1]", "unknown_unit")]
