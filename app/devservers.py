@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +30,16 @@ class EmbeddedServers:
     redis_url: str | None = None
     _postgres: Any = None
     _valkey: Any = None
+    _scratch_dir: Path | None = None  # a throw-away Valkey's directory, removed when it stops
     started: list[str] = field(default_factory=list)
 
     def stop(self) -> None:
         if self._valkey is not None:
             self._valkey.stop()
             self._valkey = None
+        if self._scratch_dir is not None:
+            shutil.rmtree(self._scratch_dir, ignore_errors=True)
+            self._scratch_dir = None
         if self._postgres is not None:
             self._postgres.cleanup()
             self._postgres = None
@@ -72,6 +77,7 @@ def ensure_servers(*, database: str = "dondoc", persist_redis: bool = True) -> E
     if not os.environ.get("REDIS_URL"):
         valkey_dir = DATA_DIR / "valkey" if persist_redis else DATA_DIR / f"valkey-{os.getpid()}"
         servers._valkey, servers.redis_url = start_valkey(valkey_dir, persist=persist_redis)
+        servers._scratch_dir = None if persist_redis else valkey_dir
         os.environ["REDIS_URL"] = servers.redis_url
         servers.started.append("valkey")
     return servers
