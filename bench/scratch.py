@@ -20,17 +20,33 @@ def with_database(url: str, database: str) -> str:
 @asynccontextmanager
 async def scratch_database(prefix: str = "dondoc_bench") -> AsyncIterator[str]:
     """Yields the URL of a new database migrated to head (and set as DATABASE_URL); drops it afterwards."""
-    from app.db import dispose_engine
     from app.devservers import ensure_servers
+
+    servers = ensure_servers(database="postgres", persist_redis=False)
+    try:
+        async with database_on_server(prefix) as url:
+            yield url
+    finally:
+        servers.stop()
+
+
+@asynccontextmanager
+async def database_on_server(prefix: str, *, keep: bool = False, reuse: str | None = None) -> AsyncIterator[str]:
+    """A database on DATABASE_URL's server, migrated to head and set as DATABASE_URL while in use.
+
+    A new one named `prefix_<random>`, dropped afterwards unless `keep`; or, with `reuse`, that
+    existing one, left in place.
+    """
+    from app.db import dispose_engine
     from app.migrate import upgrade_to_head
     from app.settings import get_settings
 
-    servers = ensure_servers(database="postgres", persist_redis=False)
     server_url = os.environ["DATABASE_URL"]
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    name = reuse or f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(with_database(server_url, "postgres"))
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        if not reuse:
+            await admin.execute(f'CREATE DATABASE "{name}"')
         url = with_database(server_url, name)
         await asyncio.to_thread(upgrade_to_head, url)
         os.environ["DATABASE_URL"] = url
@@ -40,7 +56,10 @@ async def scratch_database(prefix: str = "dondoc_bench") -> AsyncIterator[str]:
         finally:
             await dispose_engine()
             os.environ["DATABASE_URL"] = server_url
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            get_settings.cache_clear()
+            if keep or reuse:
+                print(f"kept database {name} (rerun the phases with --reuse {name})")
+            else:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
-        servers.stop()

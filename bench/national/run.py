@@ -18,17 +18,13 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from bench.national import dataset, keys, load, phases, report
 from bench.national.procs import Services, free_port
-from bench.scratch import with_database
+from bench.scratch import database_on_server
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results"
@@ -48,36 +44,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--reuse", metavar="NAME", help="run the phases on a database kept by --keep (no build)")
     ap.add_argument("--no-save", action="store_true", help="print only; write no results file")
     return ap.parse_args(argv)
-
-
-@asynccontextmanager
-async def national_database(keep: bool, reuse: str | None) -> AsyncIterator[str]:
-    from app.db import dispose_engine
-    from app.migrate import upgrade_to_head
-    from app.settings import get_settings
-
-    server_url = os.environ["DATABASE_URL"]
-    name = reuse or f"dondoc_national_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(with_database(server_url, "postgres"))
-    try:
-        if not reuse:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        url = with_database(server_url, name)
-        await asyncio.to_thread(upgrade_to_head, url)
-        os.environ["DATABASE_URL"] = url
-        get_settings.cache_clear()
-        try:
-            yield url
-        finally:
-            await dispose_engine()
-            os.environ["DATABASE_URL"] = server_url
-            get_settings.cache_clear()
-            if keep or reuse:
-                print(f"kept database {name} (rerun the phases with --reuse {name})")
-            else:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 def load_phases(args: argparse.Namespace, only: set[str], api: str) -> list[load.Phase]:
@@ -104,7 +70,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine": await report.machine(os.environ["DATABASE_URL"]), "phases": [],
     }
     try:
-        async with national_database(args.keep, args.reuse) as url:
+        async with database_on_server("dondoc_national", keep=args.keep, reuse=args.reuse) as url:
             now = datetime.now(UTC)
             built = dataset.Built(dataset.provinces(dataset.province_count(args.scale)))
             if not args.reuse:
