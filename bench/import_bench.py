@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.national.procs import free_port
 from bench.scratch import scratch_database
 
 ROOT = "SYT-BENCH"
@@ -107,12 +107,6 @@ async def _prepare() -> dict[str, str]:
     return {"admin": admin}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def _wait_up(url: str) -> None:
     async with httpx.AsyncClient() as http:
         for _ in range(300):
@@ -158,7 +152,7 @@ def _parse(moment: str) -> float:
 async def run(units: int, directives: int, per_directive: int, workdir: Path) -> list[ImportRate]:
     """Both imports in the current DATABASE_URL (a fresh database), one API process and one worker."""
     keys = await _prepare()
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "ARQ_QUEUE_NAME": f"dondoc-bench:{uuid.uuid4().hex[:8]}", "LOG_LEVEL": "WARNING"}
     api = subprocess.Popen(  # noqa: ASYNC220
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -11,10 +11,6 @@ the receiver got every event's webhook-id once.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -27,43 +23,12 @@ import pytest
 
 from app.settings import get_settings
 from tests.fixtures import Province
+from tests.processes import free_port, start_api, wait_healthy
 from tests.webhooks.receiver import Receiver, arq_pool, start_worker, stop
 
 DIRECTIVES_PER_API = 3
 UNITS = ["TYT-TV", "TYT-TG", "BVDK"]  # each directive: one assignment per unit
 DUE_IN_S = 8.0  # the first directive of each API falls due during the test
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_api(port: int) -> subprocess.Popen[bytes]:
-    settings = get_settings()
-    env = {
-        **os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-        "ARQ_QUEUE_NAME": settings.arq_queue_name, "DONDOC_WEBHOOK_ALLOW_PRIVATE": "true", "LOG_LEVEL": "WARNING",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-
-
-async def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(base_url=url, timeout=2) as client:
-        while time.monotonic() < deadline:
-            assert process.poll() is None, f"the API on {url} exited with {process.returncode}"
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"the API on {url} did not start")
 
 
 async def issue(api: httpx.AsyncClient, province: Province, number: str, due_at: datetime) -> list[str]:
@@ -140,7 +105,7 @@ async def test_two_apis_and_two_workers_lose_no_event_and_double_none(
     monkeypatch.setattr(get_settings(), "webhook_allow_private", True)
     receiver = Receiver()
     hook_url = await receiver.start()
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     processes = [start_api(port) for port in ports]
     try:
         processes += [start_worker(), start_worker()]

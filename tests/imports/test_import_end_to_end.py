@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,27 +13,8 @@ import orjson
 
 from app.settings import get_settings
 from tests.fixtures import Province
+from tests.processes import free_port, start_api, wait_healthy
 from tests.webhooks.receiver import start_worker, stop
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def wait_until_up(url: str, timeout: float = 60.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    async with httpx.AsyncClient() as http:
-        while True:
-            try:
-                if (await http.get(f"{url}/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"{url} did not come up")
-            await asyncio.sleep(0.2)
 
 
 async def test_the_cli_uploads_and_a_real_worker_applies_the_file(province: Province, tmp_path: Path) -> None:
@@ -48,12 +28,11 @@ async def test_the_cli_uploads_and_a_real_worker_applies_the_file(province: Prov
     port = free_port()
     env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
            "ARQ_QUEUE_NAME": settings.arq_queue_name, "LOG_LEVEL": "WARNING"}
-    api = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=env,  # noqa: ASYNC220
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    api = start_api(port)
     worker = start_worker()
     try:
         url = f"http://127.0.0.1:{port}"
-        await wait_until_up(url)
+        await wait_healthy(url, api)
         done = await asyncio.to_thread(
             subprocess.run,
             [sys.executable, "-m", "app.cli", "import", str(path), "--kind", "units", "--url", url],
