@@ -3,7 +3,7 @@
 import logging
 import sys
 
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.orjson import OrjsonFormatter
 
 from app.requestctx import request_id_var
 
@@ -17,7 +17,8 @@ class _RequestIdFilter(logging.Filter):
 def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s", rename_fields={"levelname": "level"})
+        # orjson: one access line per request, and the standard library's JSON encoder cost several percent of a read.
+        OrjsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s", rename_fields={"levelname": "level"})
     )
     handler.addFilter(_RequestIdFilter())
     root = logging.getLogger()
