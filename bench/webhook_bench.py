@@ -3,7 +3,7 @@
     .venv/bin/python bench/webhook_bench.py [--events 5000]
 
 Uses DATABASE_URL / REDIS_URL when set, else the embedded servers (as `make test` does).
-Creates a throw-away database, migrates it, subscribes one endpoint (a receiver in its own
+Creates a throw-away database (bench/scratch.py), subscribes one endpoint (a receiver in its own
 process on 127.0.0.1), writes `--events` events straight into the outbox, then starts one
 `dondoc worker` and times relay + delivery (batch claim, concurrent POSTs, set-based record)
 until every delivery is `delivered`. Prints the rate and the attempt latencies. The database is
@@ -21,42 +21,39 @@ import argparse
 import asyncio
 import multiprocessing
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.devservers import ensure_servers
+from bench.national.procs import free_port
+from bench.scratch import scratch_database
 
 
-def with_database(url: str, database: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+def receiver(port: int, close: bool = False) -> None:
+    """A minimal HTTP/1.1 server answering 204 at once, keep-alive unless `close` or the client asks to close.
 
-
-def _receiver(port: int, close: bool = False) -> None:
-    """A minimal HTTP/1.1 server answering 204 at once, keep-alive (its own process: it does not share the worker's CPU)."""
-    answer = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n" + (b"Connection: close\r\n" if close else b"") + b"\r\n"
+    Run it in its own process, so that it does not share the worker's CPU.
+    """
+    answer = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n"
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
-                length = next(
-                    (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")), 0
-                )
+                lines = head.lower().split(b"\r\n")
+                length = next((int(x.split(b":", 1)[1]) for x in lines if x.startswith(b"content-length")), 0)
                 await reader.readexactly(length)
-                writer.write(answer)
+                closing = close or any(x.startswith(b"connection:") and b"close" in x for x in lines)
+                writer.write(answer + (b"Connection: close\r\n" if closing else b"") + b"\r\n")
                 await writer.drain()
-                if close:
+                if closing:
                     break
         except (asyncio.IncompleteReadError, ConnectionError):
             pass  # the client closed the connection
@@ -68,12 +65,6 @@ def _receiver(port: int, close: bool = False) -> None:
         await server.serve_forever()
 
     asyncio.run(main())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def subscribe(url: str) -> None:
@@ -137,38 +128,18 @@ async def main() -> None:
     ap.add_argument("--close", action="store_true", help="the receiver closes the connection after every answer")
     args = ap.parse_args()
 
-    servers = ensure_servers(database="postgres", persist_redis=False)
     port = free_port()
-    receiver = multiprocessing.Process(target=_receiver, args=(port, args.close), daemon=True)
-    receiver.start()
-    server_url = os.environ["DATABASE_URL"]
-    name = f"dondoc_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(with_database(server_url, "postgres"))
+    process = multiprocessing.Process(target=receiver, args=(port, args.close), daemon=True)
+    process.start()
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            from app.migrate import upgrade_to_head
+        async with scratch_database("dondoc_webhook_bench") as url:
             from app.settings import get_settings
 
-            url = with_database(server_url, name)
-            await asyncio.to_thread(upgrade_to_head, url)
-            os.environ["DATABASE_URL"] = url
-            get_settings.cache_clear()
             get_settings().webhook_allow_private = True
-            from app.db import dispose_engine
-
-            try:
-                await subscribe(f"http://127.0.0.1:{port}/hook")
-                rate, durations = await run(url, args.events)
-            finally:
-                await dispose_engine()
-        finally:
-            os.environ["DATABASE_URL"] = server_url
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await subscribe(f"http://127.0.0.1:{port}/hook")
+            rate, durations = await run(url, args.events)
     finally:
-        await admin.close()
-        receiver.terminate()
-        servers.stop()
+        process.terminate()
     durations.sort()
     from app.webhooks.batch import CONCURRENCY
 

@@ -29,6 +29,7 @@ import httpx
 import orjson
 
 from bench.national.load import percentile
+from bench.webhook_bench import receiver
 
 
 async def deadline_scan(url: str, now: datetime, due: int) -> dict[str, Any]:
@@ -73,36 +74,9 @@ SELECT count(*) FROM steps
 """
 
 
-def _receiver(port: int) -> None:
-    """HTTP/1.1 with keep-alive, answering 204 to every request; its own process."""
-
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.lower().split(b"\r\n")
-                length = next((int(x.split(b":", 1)[1]) for x in lines if x.startswith(b"content-length")), 0)
-                await reader.readexactly(length)
-                closing = any(x.startswith(b"connection:") and b"close" in x for x in lines)
-                writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n" + (b"Connection: close\r\n" if closing else b"") + b"\r\n")
-                await writer.drain()
-                if closing:
-                    break
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def main() -> None:
-        server = await asyncio.start_server(serve, "127.0.0.1", port, backlog=1024)
-        await server.serve_forever()
-
-    asyncio.run(main())
-
-
 async def webhooks(url: str, api: str, admin_key: str, root_id: str, port: int, events: int) -> dict[str, Any]:
-    receiver = multiprocessing.get_context("spawn").Process(target=_receiver, args=(port,), daemon=True)
-    receiver.start()
+    process = multiprocessing.get_context("spawn").Process(target=receiver, args=(port,), daemon=True)
+    process.start()
     conn = await asyncpg.connect(url)
     try:
         async with httpx.AsyncClient(base_url=api, timeout=30) as client:
@@ -143,7 +117,7 @@ async def webhooks(url: str, api: str, admin_key: str, root_id: str, port: int, 
         }
     finally:
         await conn.close()
-        receiver.terminate()
+        process.terminate()
 
 
 def unit_lines(centres: int, stations: int) -> list[dict[str, Any]]:
