@@ -35,16 +35,19 @@ async def record(session: AsyncSession, event_type: str, *, units: list[UUID | N
     )
 
 
+# What an assignment event says and whom it concerns, from `a` (the assignment's columns) and the units
+# `u` (its own), `issuer` and `report_to`: one definition for events read from the table and for
+# events of assignments an import holds in memory.
+_ASSIGNMENT_EVENT_DATA = """jsonb_build_object('assignment_id', a.id, 'directive_id', a.directive_id, 'task_id', a.task_id,
+                                  'unit_id', a.unit_id, 'role', a.role, 'due_at', a.due_at, 'period_start', a.period_start)"""
+_ASSIGNMENT_EVENT_SCOPE = "u.path || issuer.path || COALESCE(report_to.path, '{}')"
+
 # One event per assignment; each concerns the unit, the issuer and the report-to unit. Parameters:
 # :type, :ids (the assignments), :extra (a JSON object merged into each event's data). Also used as
 # a data-modifying CTE by statements that write more than events in one round trip.
-ASSIGNMENT_EVENTS_INSERT = """
+ASSIGNMENT_EVENTS_INSERT = f"""
     INSERT INTO events (type, data, scope)
-    SELECT :type,
-           jsonb_build_object('assignment_id', a.id, 'directive_id', a.directive_id, 'task_id', a.task_id,
-                              'unit_id', a.unit_id, 'role', a.role, 'due_at', a.due_at,
-                              'period_start', a.period_start) || CAST(:extra AS jsonb),
-           u.path || issuer.path || COALESCE(report_to.path, '{}')
+    SELECT :type, {_ASSIGNMENT_EVENT_DATA} || CAST(:extra AS jsonb), {_ASSIGNMENT_EVENT_SCOPE}
     FROM assignments a
     JOIN units u ON u.id = a.unit_id
     JOIN directives d ON d.id = a.directive_id
@@ -92,13 +95,9 @@ async def record_for_new_assignments(session: AsyncSession, event_type: str, ass
         return
     await session.execute(
         text(
-            """
+            f"""
             INSERT INTO events (type, data, scope)
-            SELECT :type,
-                   jsonb_build_object('assignment_id', a.id, 'directive_id', a.directive_id, 'task_id', a.task_id,
-                                      'unit_id', a.unit_id, 'role', a.role, 'due_at', a.due_at,
-                                      'period_start', a.period_start),
-                   u.path || issuer.path || COALESCE(report_to.path, '{}')
+            SELECT :type, {_ASSIGNMENT_EVENT_DATA}, {_ASSIGNMENT_EVENT_SCOPE}
             FROM unnest(CAST(:ids AS uuid[]), CAST(:directive_ids AS uuid[]), CAST(:task_ids AS uuid[]),
                         CAST(:unit_ids AS uuid[]), CAST(:roles AS text[]), CAST(:due_ats AS timestamptz[]),
                         CAST(:period_starts AS date[]), CAST(:issuer_ids AS uuid[]), CAST(:report_to_ids AS uuid[]))
