@@ -39,9 +39,9 @@ async def database_on_server(prefix: str, *, keep: bool = False, reuse: str | No
     """
     from app.db import dispose_engine
     from app.migrate import upgrade_to_head
-    from app.settings import get_settings
+    from app.settings import driver_database_url, get_settings
 
-    server_url = os.environ["DATABASE_URL"]
+    server_url = driver_database_url(os.environ["DATABASE_URL"])  # the app takes either scheme; asyncpg only the plain one
     name = reuse or f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(with_database(server_url, "postgres"))
     try:

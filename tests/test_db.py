@@ -2,10 +2,10 @@
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from app.db import driver_connection, read_sessionmaker, sessionmaker
+from app.db import DriverStatement, driver_connection, read_sessionmaker, sessionmaker
 from tests.fixtures import Province
 
 
@@ -57,3 +57,23 @@ async def test_a_get_request_sees_what_a_post_just_committed(client: httpx.Async
         assert read.status_code == 404  # a station's key does not see its sibling: the read pool applies scope too
         read = await client.get(f"/v1/units/{created.json()['id']}", headers=province.auth("centre_admin"))
         assert read.status_code == 200 and read.json()["code"] == f"TYT-N{n}"
+
+
+async def test_the_fixed_plan_pool_is_read_only_and_plans_each_statement_once(db: str) -> None:
+    """The hottest reads keep one plan per connection; every other read is planned for its own values."""
+    settings = select(func.current_setting("plan_cache_mode").label("mode"), func.current_setting("transaction_read_only").label("ro"))
+    row = await DriverStatement.of(settings).read_one()
+    assert row is not None and (row["mode"], row["ro"]) == ("force_generic_plan", "on")
+    for factory in (read_sessionmaker(), sessionmaker()):
+        async with factory() as session:
+            assert await session.scalar(text("SHOW plan_cache_mode")) == "auto"
+
+
+async def test_a_fixed_plan_read_sees_only_committed_rows(db: str) -> None:
+    """It runs on its own connection, outside the caller's transaction."""
+    probes = DriverStatement.of(select(func.count()).select_from(text("unit_kinds")).where(text("code = 'probe'")))
+    async with sessionmaker()() as session:
+        await session.execute(text("INSERT INTO unit_kinds (code, name) VALUES ('probe', 'Probe')"))
+        assert (await probes.read_all())[0][0] == 0
+        await session.commit()
+    assert (await probes.read_all())[0][0] == 1

@@ -141,7 +141,7 @@ async def list_inbox(
         "statuses": [s.value for s in status or ()], "now": now, "due_before": due_before, "due_after": due_after,
         "role": role, "after_due_at": key["due_at"] if key else None, "after_id": key["id"] if key else None,
     }
-    rows = await _driver_statement(shape).fetch(session, **params)
+    rows = await _driver_statement(shape).read_all(**params)
     items = [as_read(row, now, ITEM_FIELDS) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:

@@ -43,8 +43,8 @@ async def list_assignments(
 
 
 @router.get("/assignments/{assignment_id}", response_model=AssignmentRead)
-async def get_assignment(assignment_id: UUID, session: Session, caller: CurrentCaller) -> Response:
-    return json_response(await service.read_assignment(session, caller, assignment_id))
+async def get_assignment(assignment_id: UUID, caller: CurrentCaller) -> Response:
+    return json_response(await service.read_assignment(caller, assignment_id))
 
 
 @router.post("/assignments/{assignment_id}/acknowledge")

@@ -102,12 +102,13 @@ def read_dict(assignment: Assignment, now: datetime | None = None) -> dict[str, 
     return data
 
 
-async def read_assignment(session: AsyncSession, caller: Caller, assignment_id: UUID) -> dict[str, Any]:
+async def read_assignment(caller: Caller, assignment_id: UUID) -> dict[str, Any]:
     """One assignment as the API shows it (AssignmentRead's fields, in order), if the caller may see it.
 
-    The hot read: straight to asyncpg, and the router writes this dict as JSON without re-validating it.
+    The hot read: straight to asyncpg on the fixed-plan pool, and the router writes this dict as JSON
+    without re-validating it.
     """
-    row = await _BY_ID_FOR_READING.fetchrow(session, assignment_id=assignment_id, scope_unit_id=caller.unit_id)
+    row = await _BY_ID_FOR_READING.read_one(assignment_id=assignment_id, scope_unit_id=caller.unit_id)
     if row is None:
         raise NotFound(f"Assignment {assignment_id} not found.")
     return as_read(row, utcnow())

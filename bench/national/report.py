@@ -10,6 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from app.settings import driver_database_url
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # (name, phase, op, baseline op, minimum ratio, maximum p99 ms)
@@ -36,7 +38,7 @@ async def machine(database_url: str) -> dict[str, Any]:
     meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
     model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), platform.processor())
     mem_kb = next((int(line.split()[1]) for line in meminfo.splitlines() if line.startswith("MemTotal")), 0)
-    conn = await asyncpg.connect(database_url)
+    conn = await asyncpg.connect(driver_database_url(database_url))  # DATABASE_URL may name the +asyncpg dialect
     try:
         pg = await conn.fetchval("SHOW server_version")
         shared_buffers = await conn.fetchval("SHOW shared_buffers")
