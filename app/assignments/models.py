@@ -45,7 +45,8 @@ class Assignment(SQLModel, table=True):
     )
 
     id: UUID = Field(default_factory=uuid4, sa_column=Column(PgUUID(as_uuid=True), primary_key=True))
-    task_id: UUID = Field(sa_column=Column(PgUUID(as_uuid=True), ForeignKey("tasks.id"), nullable=False, index=True))
+    # No index of its own: uq_assignments_task_unit_period leads with task_id.
+    task_id: UUID = Field(sa_column=Column(PgUUID(as_uuid=True), ForeignKey("tasks.id"), nullable=False))
     directive_id: UUID = Field(sa_column=Column(PgUUID(as_uuid=True), ForeignKey("directives.id"), nullable=False))
     unit_id: UUID = Field(sa_column=Column(PgUUID(as_uuid=True), ForeignKey("units.id"), nullable=False))
     role: str = Field(sa_column=Column(String(16), nullable=False))

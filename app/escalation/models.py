@@ -66,9 +66,10 @@ class EscalationStep(SQLModel, table=True):
 
     __tablename__ = "escalation_steps"
     __table_args__ = (
+        # Also the index for an assignment's steps: every lookup is by assignment_id, and a second
+        # index on it would cost each armed step one more insert for nothing.
         UniqueConstraint("assignment_id", "step_key", "due_at", name="uq_escalation_steps_assignment_step_due"),
         Index("ix_escalation_steps_pending_fire_at", "fire_at", postgresql_where=text("status = 'pending'")),
-        Index("ix_escalation_steps_assignment", "assignment_id", "fire_at"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(always=False), primary_key=True))
