@@ -141,9 +141,9 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
 class DriverStatement:
     """A SQLAlchemy statement compiled once to asyncpg's SQL, run without SQLAlchemy's per-execution work.
 
-    For the hottest reads only, run on the fixed-plan pool: the statement is still written (and
-    reviewed) as SQLAlchemy, but a row comes back as an asyncpg Record, so columns needing
-    SQLAlchemy's result processing don't belong.
+    For the hottest statements only: reads run on the fixed-plan pool, writes in the session's
+    transaction. The statement is still written (and reviewed) as SQLAlchemy, but a row comes back
+    as an asyncpg Record, so columns needing SQLAlchemy's result processing don't belong.
     """
 
     sql: str
@@ -160,6 +160,14 @@ class DriverStatement:
 
     def _args(self, params: dict[str, Any]) -> list[Any]:
         return [params[name] if name in params else self.fixed[name] for name in self.names]
+
+    async def fetchrow(self, session: AsyncSession, **params: Any) -> asyncpg.Record | None:
+        """The first row, in the session's transaction."""
+        return await (await driver_connection(session)).fetchrow(self.sql, *self._args(params))
+
+    async def execute(self, session: AsyncSession, **params: Any) -> None:
+        """Run it in the session's transaction."""
+        await (await driver_connection(session)).execute(self.sql, *self._args(params))
 
     async def read_one(self, **params: Any) -> asyncpg.Record | None:
         """The first row, read on the fixed-plan pool: outside any transaction, so committed rows only."""

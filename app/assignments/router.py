@@ -54,5 +54,4 @@ async def acknowledge(assignment_id: UUID, session: Session, caller: CurrentCall
 
 @router.post("/assignments/{assignment_id}/reports", status_code=status.HTTP_201_CREATED)
 async def submit_report(assignment_id: UUID, body: ReportCreate, session: Session, caller: CurrentCaller) -> ReportRead:
-    report = await reports.submit_report(session, caller, assignment_id=assignment_id, data=body)
-    return ReportRead.model_validate(report)
+    return await reports.submit_report(session, caller, assignment_id=assignment_id, data=body)

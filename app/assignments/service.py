@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import ARRAY, ColumnElement, String, and_, any_, bindparam, literal, or_, select
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import array
@@ -66,6 +67,12 @@ _BY_ID_FOR_READING = DriverStatement.of(_BY_ID)  # GET /v1/assignments/{id}: no 
 # The same, locked, and whether the assignment's own unit is in the caller's subtree (`covers`), in one round trip.
 _BY_ID_FOR_UNIT = (
     select(Assignment, Assignment.unit_id.in_(UNITS_IN_BOUND_SCOPE).label("own_unit"))  # type: ignore[attr-defined]
+    .where(Assignment.id == bindparam("assignment_id", type_=PgUUID(as_uuid=True)), or_(*visible_by(UNITS_IN_BOUND_SCOPE)))
+    .with_for_update(of=Assignment)  # type: ignore[arg-type]
+)
+# As a plain row, for a report: its submission writes with one statement and needs no ORM object.
+_ROW_FOR_UNIT = DriverStatement.of(
+    select(*Assignment.__table__.columns, Assignment.unit_id.in_(UNITS_IN_BOUND_SCOPE).label("own_unit"))  # type: ignore[attr-defined]
     .where(Assignment.id == bindparam("assignment_id", type_=PgUUID(as_uuid=True)), or_(*visible_by(UNITS_IN_BOUND_SCOPE)))
     .with_for_update(of=Assignment)  # type: ignore[arg-type]
 )
@@ -134,12 +141,26 @@ async def get_for_unit(session: AsyncSession, caller: Caller, assignment_id: UUI
     caller.require(Role.member)
     params = {"assignment_id": assignment_id, "scope_unit_id": caller.unit_id}
     row = (await session.execute(_BY_ID_FOR_UNIT, params)).one_or_none()
-    if row is None:
+    _require_own(assignment_id, None if row is None else row.own_unit)
+    assert row is not None
+    return row[0]
+
+
+async def row_for_unit(session: AsyncSession, caller: Caller, assignment_id: UUID) -> asyncpg.Record:
+    """get_for_unit's assignment as a plain row, locked the same way, for writers that need no ORM object."""
+    caller.require(Role.member)
+    row = await _ROW_FOR_UNIT.fetchrow(session, assignment_id=assignment_id, scope_unit_id=caller.unit_id)
+    _require_own(assignment_id, None if row is None else row["own_unit"])
+    assert row is not None
+    return row
+
+
+def _require_own(assignment_id: UUID, own_unit: bool | None) -> None:
+    """None: not visible at all (404). False: visible as the issuer's side, but not the assigned unit's (403)."""
+    if own_unit is None:
         raise NotFound(f"Assignment {assignment_id} not found.")
-    assignment, own_unit = row
-    if not own_unit:  # visible as the issuer's side, but not the assigned unit's
+    if not own_unit:
         raise Forbidden("Only the assigned unit (or a unit above it) acts on this assignment.")
-    return assignment
 
 
 async def acknowledge(session: AsyncSession, caller: Caller, assignment_id: UUID) -> Assignment:

@@ -7,14 +7,14 @@ other sees the report already decided (409).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import orjson
 from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app import etags
 from app.assignments import service as assignments
@@ -22,13 +22,14 @@ from app.assignments.models import OPEN_STATUSES, Assignment, AssignmentStatus
 from app.audit import service as audit
 from app.auth.caller import Caller
 from app.auth.models import Role
+from app.db import DriverStatement
 from app.directives.models import Directive
 from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationProblem
 from app.escalation import arming, scan
 from app.events import service as events
 from app.pagination import newest_first
 from app.reports.models import DifficultyDecision, Report, ReportKind, ReportStatus
-from app.reports.schemas import ReportAccept, ReportCreate, ReportReturn
+from app.reports.schemas import ReportAccept, ReportCreate, ReportRead, ReportReturn
 from app.tasks.models import AssignmentRole, Task
 from app.timeutil import utcnow
 from app.units.models import Unit
@@ -42,56 +43,42 @@ ALLOWED_FROM = {
 }
 
 
-async def submit_report(session: AsyncSession, caller: Caller, *, assignment_id: UUID, data: ReportCreate) -> Report:
-    assignment = await assignments.get_for_unit(session, caller, assignment_id)
+async def submit_report(session: AsyncSession, caller: Caller, *, assignment_id: UUID, data: ReportCreate) -> ReportRead:
+    assignment = await assignments.row_for_unit(session, caller, assignment_id)
     if data.external_id is not None:  # first: a re-sent report is recognised whatever the assignment's state now
-        await _ensure_new_external_id(session, assignment.unit_id, data.external_id)
-    kind = data.kind
-    if assignment.status not in ALLOWED_FROM[kind]:
+        await _ensure_new_external_id(session, assignment["unit_id"], data.external_id)
+    kind, before = data.kind, assignment["status"]
+    if before not in ALLOWED_FROM[kind]:
+        raise InvalidTransition(f"A {kind.value} report cannot be submitted while the assignment is {before}.", current_status=before)
+    if kind == ReportKind.final and assignment["role"] == AssignmentRole.coordinating:
         raise InvalidTransition(
-            f"A {kind.value} report cannot be submitted while the assignment is {assignment.status}.",
-            current_status=assignment.status,
-        )
-    if kind == ReportKind.final and assignment.role == AssignmentRole.coordinating:
-        raise InvalidTransition(
-            "Coordinating units send no final report of their own; the assignment completes with the lead's.",
-            current_status=assignment.status,
+            "Coordinating units send no final report of their own; the assignment completes with the lead's.", current_status=before
         )
     if kind == ReportKind.extension_request:
         await _check_extension_request(session, assignment, data)
     now = utcnow()
-    report = Report(
-        assignment_id=assignment.id, unit_id=assignment.unit_id, kind=kind.value,
-        status=(ReportStatus.received if kind == ReportKind.progress else ReportStatus.submitted).value,
+    report = ReportRead(
+        id=uuid4(), assignment_id=assignment_id, unit_id=assignment["unit_id"], kind=kind,
+        status=ReportStatus.received if kind == ReportKind.progress else ReportStatus.submitted, external_id=data.external_id,
         content=data.content, figures=data.figures, attachments=[a.model_dump(mode="json") for a in data.attachments],
-        requested_due_at=data.requested_due_at, submitted_by_key_id=caller.key_id, created_at=now,
-        external_id=data.external_id, version=1,
+        requested_due_at=data.requested_due_at, decision=None, decision_comment=None, decided_at=None, version=1, created_at=now,
     )
-    before = assignment.status
     status, submitted_at = _status_on_submit(assignment, kind, now)
     touched = status != before or kind == ReportKind.progress
-    await session.execute(
-        text(_SUBMIT),
-        {
-            **_report_params(report),
-            "assignment_id": assignment.id, "assignment_status": status, "submitted_at": submitted_at,
-            "version": assignment.version + 1 if touched else assignment.version,
-            "updated_at": now if touched else assignment.updated_at,
-            **events.assignment_events_params(
-                "report.submitted", [assignment.id], report_id=str(report.id), kind=kind.value, assignment_status=status
-            ),
-            **audit.insert_one_params(
-                actor_key_id=caller.key_id, action="report.submitted", entity_type="report", entity_id=report.id,
-                unit_id=report.unit_id, changes={"kind": kind.value, "assignment_status": [before, status]},
-            ),
-        },
+    await _SUBMIT.execute(
+        session,
+        **_report_params(report, caller),
+        assignment_status=status, submitted_at=submitted_at,
+        version=assignment["version"] + 1 if touched else assignment["version"],
+        updated_at=now if touched else assignment["updated_at"],
+        **events.assignment_events_params(
+            "report.submitted", [assignment_id], report_id=str(report.id), kind=kind.value, assignment_status=status
+        ),
+        **audit.insert_one_params(
+            actor_key_id=caller.key_id, action="report.submitted", entity_type="report", entity_id=report.id,
+            unit_id=report.unit_id, changes={"kind": kind.value, "assignment_status": [before, status]},
+        ),
     )
-    # The session's copy of the assignment now matches the row, without a second UPDATE at commit.
-    for name, value in (("status", status), ("submitted_at", submitted_at)):
-        set_committed_value(assignment, name, value)
-    if touched:
-        set_committed_value(assignment, "version", assignment.version + 1)
-        set_committed_value(assignment, "updated_at", now)
     return report
 
 
@@ -105,22 +92,22 @@ async def _ensure_new_external_id(session: AsyncSession, unit_id: UUID, external
         raise Conflict(f"This unit already sent report {external_id!r}.", existing_id=str(existing), field="external_id")
 
 
-def _status_on_submit(assignment: Assignment, kind: ReportKind, now: datetime) -> tuple[str, datetime | None]:
+def _status_on_submit(assignment: Mapping[str, Any], kind: ReportKind, now: datetime) -> tuple[str, datetime | None]:
     """The assignment's status and submitted_at once this report is in."""
     if kind == ReportKind.final:
         return AssignmentStatus.submitted.value, now
     if kind == ReportKind.difficulty:
-        return AssignmentStatus.blocked.value, assignment.submitted_at
-    if assignment.status == AssignmentStatus.pending:
-        return AssignmentStatus.in_progress.value, assignment.submitted_at  # the first sign of work
-    return assignment.status, assignment.submitted_at
+        return AssignmentStatus.blocked.value, assignment["submitted_at"]
+    if assignment["status"] == AssignmentStatus.pending:
+        return AssignmentStatus.in_progress.value, assignment["submitted_at"]  # the first sign of work
+    return assignment["status"], assignment["submitted_at"]
 
 
 # A report, the assignment's new state, its event and its audit entry: one statement, one round trip
-# (a submission was seven round trips with BEGIN and COMMIT, and round trips are most of its cost).
-# The event reads the assignment's unchanging columns, so seeing the row before this statement's
-# UPDATE is right.
-_SUBMIT = f"""
+# (a submission was seven round trips with BEGIN and COMMIT, and round trips are most of its cost),
+# compiled once and run straight on the driver. The event reads the assignment's unchanging columns,
+# so seeing the row before this statement's UPDATE is right.
+_SUBMIT_SQL = f"""
     WITH report AS (
         INSERT INTO reports (id, assignment_id, unit_id, kind, external_id, status, content, figures, attachments,
                              requested_due_at, submitted_by_key_id, version, created_at)
@@ -134,32 +121,33 @@ _SUBMIT = f"""
     )
     SELECT 1
 """
+_SUBMIT = DriverStatement.of(text(_SUBMIT_SQL))
 
 
-def _report_params(report: Report) -> dict[str, Any]:
+def _report_params(report: ReportRead, caller: Caller) -> dict[str, Any]:
     return {
-        "id": report.id, "unit_id": report.unit_id, "kind": report.kind, "external_id": report.external_id,
-        "status": report.status, "content": report.content,
+        "id": report.id, "assignment_id": report.assignment_id, "unit_id": report.unit_id, "kind": report.kind.value,
+        "external_id": report.external_id, "status": report.status.value, "content": report.content,
         "figures": None if report.figures is None else orjson.dumps(report.figures).decode(),
         "attachments": orjson.dumps(report.attachments).decode(), "requested_due_at": report.requested_due_at,
-        "submitted_by_key_id": report.submitted_by_key_id, "report_version": report.version, "created_at": report.created_at,
+        "submitted_by_key_id": caller.key_id, "report_version": report.version, "created_at": report.created_at,
     }
 
 
-async def _check_extension_request(session: AsyncSession, assignment: Assignment, data: ReportCreate) -> None:
+async def _check_extension_request(session: AsyncSession, assignment: Mapping[str, Any], data: ReportCreate) -> None:
     assert data.requested_due_at is not None
-    if data.requested_due_at <= assignment.due_at:
+    if data.requested_due_at <= assignment["due_at"]:
         raise ValidationProblem.for_field("requested_due_at", "must be later than the current deadline", "not_later")
     pending = await session.scalar(
         select(Report.id).where(
-            Report.assignment_id == assignment.id,
+            Report.assignment_id == assignment["id"],
             Report.kind == ReportKind.extension_request,
             Report.status == ReportStatus.submitted,
         )
     )
     if pending is not None:
         raise InvalidTransition(
-            f"Extension request {pending} is still awaiting a decision.", current_status=assignment.status, pending_report_id=str(pending)
+            f"Extension request {pending} is still awaiting a decision.", current_status=assignment["status"], pending_report_id=str(pending)
         )
 
 
