@@ -1,8 +1,12 @@
 """The load: operations as a province's clients make them, mixed by weight, in separate processes.
 
 Each load process runs `connections` closed loops (a request, its answer, the next request) for
-`duration` seconds; answers completed during the first `warmup` seconds are not counted. The
-operations, with the keys they use (see keys.py):
+`duration` seconds; answers completed during the first `warmup` seconds are not counted. A paced
+phase (`rate` set) is an open loop instead: each connection's requests fall due at a fixed
+interval, staggered across connections so that together they offer `rate` requests a second, and
+a request sent late counts the time it waited (so a stall cannot hide its own queue). That gives a
+latency at a stated throughput, where a closed loop's latency is only its queue. The operations,
+with the keys they use (see keys.py):
 
     inbox       a station's inbox (member key): first page of 50, plain (40%), open only (30%),
                 overdue only (15%); or a health centre's subtree inbox, open only (15%)
@@ -44,6 +48,7 @@ class Phase:
     warmup: float = 5.0
     connections: int = 16
     processes: int = 1
+    rate: float | None = None  # paced: requests a second offered over all connections; None: closed loops
 
 
 @dataclass
@@ -66,6 +71,7 @@ class _Context:
 
     def __init__(self, pools: Pools, process: int, processes: int, seed: int) -> None:
         self.rng = random.Random(seed * 1000 + process)
+        self.process = process
         self.pools = pools
         self.stations = [(p, s) for p in pools.provinces for s in p.stations if s.ids]
         # Final reports consume assignments: each process gets its own share so none is reported final twice.
@@ -176,10 +182,20 @@ async def _loop(phase: Phase, ctx: _Context, start_at: float) -> None:
     cumulative = [sum(phase.weights[n] for n in names[: i + 1]) for i in range(len(names))]
     measure_from, stop_at = start_at + phase.warmup, start_at + phase.duration
 
-    async def connection() -> None:
+    async def connection(index: int) -> None:
         client = Client(phase.base_url)
+        slots = phase.connections * phase.processes
+        interval = slots / phase.rate if phase.rate else 0.0  # paced: this connection's time between requests
+        due = start_at + interval * (ctx.process * phase.connections + index) / slots
         try:
             while time.time() < stop_at:
+                late_ms = 0.0
+                if interval:
+                    wait = due - time.time()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    late_ms = max(0.0, -wait) * 1000
+                    due += interval
                 op = ctx.rng.choices(names, cum_weights=cumulative)[0]
                 try:
                     samples = await OPS[op](client, ctx)
@@ -187,13 +203,13 @@ async def _loop(phase: Phase, ctx: _Context, start_at: float) -> None:
                     samples = [(op, 0.0, 0, repr(exc).encode())]
                 now = time.time()
                 if measure_from <= now <= stop_at:
-                    for sample in samples:
-                        _record(ctx, sample)
+                    for op_name, latency, status, body in samples:
+                        _record(ctx, (op_name, latency + late_ms, status, body))
         finally:
             client.close()
 
     await asyncio.sleep(max(0.0, start_at - time.time()))
-    await asyncio.gather(*(connection() for _ in range(phase.connections)))
+    await asyncio.gather(*(connection(i) for i in range(phase.connections)))
 
 
 def _record(ctx: _Context, sample: Sample) -> None:
@@ -266,5 +282,6 @@ def summarize(phase: Phase, results: dict[str, OpResult]) -> list[dict[str, Any]
             "p50_ms": round(percentile(values, 50), 1), "p95_ms": round(percentile(values, 95), 1),
             "p99_ms": round(percentile(values, 99), 1), "errors": result.errors,
             "statuses": {str(k): v for k, v in sorted(result.statuses.items())}, "error_samples": result.error_samples,
+            **({"offered_rps": round(phase.rate, 1)} if phase.rate else {}),
         })
     return rows

@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # (name, phase, op, baseline op, minimum ratio, maximum p99 ms)
 # The inbox is held to the bare 50-row page by index (the same page size and index walk, without
 # auth, visibility or the directive and task columns); its ratio to the bare one-row read is
-# reported too.
+# reported too. Where a target has both, the ratio is the closed-loop phase's throughput and the
+# p99 is measured in a paced phase offered exactly that share of the bare rate: under closed loops
+# p99 is only the length of the queue (16 connections at 300 req/s wait ~50 ms whatever the server).
 TARGETS = (
     ("inbox listing", "inbox", "inbox", "bare_list", 0.5, 50.0),
     ("single assignment read", "read", "read", "bare_read", 0.5, 50.0),
@@ -53,29 +55,46 @@ async def machine(database_url: str) -> dict[str, Any]:
     }
 
 
-def _row(rows: list[dict[str, Any]], phase: str, op: str) -> dict[str, Any] | None:
+def row(rows: list[dict[str, Any]], phase: str, op: str) -> dict[str, Any] | None:
     return next((r for r in rows if r["phase"] == phase and r["op"] == op), None)
+
+
+def paced(phase: str) -> str:
+    return f"{phase}_paced"
+
+
+def paced_targets() -> list[tuple[str, str, float]]:
+    """(phase, baseline op, share of its rate) for each target with both a throughput ratio and a p99 limit."""
+    return [(phase, base, ratio) for _, phase, _, base, ratio, max_p99 in TARGETS if base and ratio and max_p99]
 
 
 def ratios(rows: list[dict[str, Any]]) -> tuple[dict[str, float], dict[str, dict[str, Any]]]:
     out: dict[str, float] = {}
     for phase, op, base in (("healthz", "healthz", "bare_read"), ("inbox", "inbox", "bare_read"), ("inbox", "inbox", "bare_list"),
                             ("read", "read", "bare_read"), ("report", "report", "bare_insert"), ("mixed", "inbox", "bare_read")):
-        mine, bare = _row(rows, phase, op), _row(rows, base, base)
+        mine, bare = row(rows, phase, op), row(rows, base, base)
         if mine and bare and bare["rps"]:
             out[f"{phase}.{op} / {base}"] = round(mine["rps"] / bare["rps"], 3)
     targets: dict[str, dict[str, Any]] = {}
     for name, phase, op, base, min_ratio, max_p99 in TARGETS:
-        mine = _row(rows, phase, op)
+        mine = row(rows, phase, op)
         if mine is None:
             continue
         checks, met = [], True
         if base and min_ratio:
-            bare = _row(rows, base, base)
+            bare = row(rows, base, base)
             ratio = round(mine["rps"] / bare["rps"], 3) if bare and bare["rps"] else None
             checks.append(f"{mine['rps']:.0f} req/s = {ratio} x {base} (target >= {min_ratio:.2f})")
             met = met and ratio is not None and ratio >= min_ratio
-        if max_p99:
+        at_rate = row(rows, paced(phase), op)
+        if max_p99 and at_rate:
+            # Offered the target rate, it must keep up (within 5 %) and answer in time.
+            checks.append(
+                f"p99 {at_rate['p99_ms']} ms at {at_rate['offered_rps']:.0f} req/s offered "
+                f"({at_rate['rps']:.0f} answered; target < {max_p99:.0f})"
+            )
+            met = met and at_rate["p99_ms"] < max_p99 and at_rate["rps"] >= 0.95 * at_rate["offered_rps"]
+        elif max_p99:
             checks.append(f"p99 {mine['p99_ms']} ms (target < {max_p99:.0f})")
             met = met and mine["p99_ms"] < max_p99
         targets[name] = {"met": met, "measured": "; ".join(checks), "errors": mine["errors"]}

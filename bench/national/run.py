@@ -46,7 +46,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
-def load_phases(args: argparse.Namespace, only: set[str], api: str) -> list[load.Phase]:
+def load_phases(args: argparse.Namespace, only: set[str], api: str, measured: list[dict[str, Any]]) -> list[load.Phase]:
     common = {"duration": args.duration, "warmup": args.warmup, "connections": args.connections, "processes": args.processes}
     out = []
     if "mixed" in only:
@@ -54,6 +54,12 @@ def load_phases(args: argparse.Namespace, only: set[str], api: str) -> list[load
     for name in ("healthz", "inbox", "read", "report"):  # healthz: Dondoc's middleware and routing, no key, no query
         if name in only:
             out.append(load.Phase(name, api, {name: 1}, **common))
+    # A latency target holds at a throughput: offered the target share of the bare rate measured in
+    # this run (open loop), is p99 under the limit? Without a baseline in the run there is no rate.
+    for phase, base, share in report.paced_targets():
+        bare = report.row(measured, base, base)
+        if phase in only and bare and bare["rps"]:
+            out.append(load.Phase(report.paced(phase), api, {phase: 1}, **common, rate=share * bare["rps"]))
     if "stats" in only:  # answer time: one request at a time
         out.append(load.Phase("stats", api, {"stats": 1}, **{**common, "connections": 1, "processes": 1}))
     return out
@@ -114,7 +120,7 @@ async def _phases(args: argparse.Namespace, only: set[str], url: str, pools: key
             base = await services.baseline()
             for name in ("bare_read", "bare_list", "bare_insert"):
                 _run_phase(load.Phase(name, base, {name: 1}, args.duration, args.warmup, args.connections, args.processes), pools, result)
-    wanted = load_phases(args, only, "")
+    wanted = load_phases(args, only, "", result["phases"])
     if not (wanted or only & {"webhooks", "imports"}):
         return
     with Services(env) as services:
