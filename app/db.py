@@ -10,16 +10,17 @@ its own snapshot whether or not a transaction wraps it, so for a request that
 writes nothing a transaction would only add two round trips; and a read
 endpoint that tried to write would fail loudly instead of half-committing.
 
-The hottest reads (an assignment, an inbox page) run on a third pool, like the read pool but
-with `plan_cache_mode = force_generic_plan`: PostgreSQL plans each of their statements once per
-connection instead of on every execution. Left to choose, it re-planned the inbox's union of index
-walks every time, and planning took longer than running it. The setting is per pool, not global,
-because other reads need per-execution plans: a generic plan for a directive search cannot see
-the search word, and took 20 ms where the custom plan took 0.2.
+The hottest reads (an API key, an assignment, an inbox page) run on a third pool, read-only
+like the read pool but with `plan_cache_mode = force_generic_plan`: PostgreSQL plans each of
+their statements once per connection instead of on every execution. Left to choose, it
+re-planned the inbox's union of index walks every time, and planning took longer than running
+it. The setting is per pool, not global, because other reads need per-execution plans: a
+generic plan for a directive search cannot see the search word, and took 20 ms where the custom
+plan took 0.2. That pool is asyncpg's own, without SQLAlchemy: checking a connection out and in
+through SQLAlchemy cost more CPU than the statement.
 """
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -31,7 +32,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 
-from app.settings import async_database_url, get_settings
+from app.settings import async_database_url, driver_database_url, get_settings
 
 # The naming convention is set in app/__init__.py, before any table is defined.
 metadata: MetaData = SQLModel.metadata
@@ -42,7 +43,7 @@ _engine: AsyncEngine | None = None
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None
 _read_engine: AsyncEngine | None = None
 _read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
-_fixed_plan_engine: AsyncEngine | None = None
+_fixed_plan_pool: asyncpg.Pool | None = None
 _READ_ONLY = {"default_transaction_read_only": "on"}
 
 
@@ -87,21 +88,38 @@ def read_sessionmaker() -> async_sessionmaker[AsyncSession]:
     return _read_sessionmaker
 
 
-def fixed_plan_engine() -> AsyncEngine:
-    """Read-only autocommit connections on which every statement keeps one plan (see the module docstring)."""
-    global _fixed_plan_engine
-    if _fixed_plan_engine is None:
-        settings = {**_READ_ONLY, "plan_cache_mode": "force_generic_plan"}
-        _fixed_plan_engine = _create_engine(isolation_level="AUTOCOMMIT", connect_args={"server_settings": settings})
-    return _fixed_plan_engine
+class _FixedPlanConnection(asyncpg.Connection):  # type: ignore[misc]
+    def get_reset_query(self) -> str:
+        # Nothing to reset when one goes back to the pool: these connections run single read-only
+        # statements, never SET, LISTEN, advisory locks or cursors. The reset was a round trip each.
+        return ""
+
+
+async def fixed_plan_pool() -> asyncpg.Pool:
+    """Read-only connections on which every statement keeps one plan (see the module docstring)."""
+    global _fixed_plan_pool
+    if _fixed_plan_pool is None:
+        settings = get_settings()
+        pool = await asyncpg.create_pool(
+            driver_database_url(settings.database_url), min_size=0, max_size=settings.db_pool_size + settings.db_max_overflow,
+            connection_class=_FixedPlanConnection,
+            server_settings={**_READ_ONLY, "plan_cache_mode": "force_generic_plan"},
+        )
+        if _fixed_plan_pool is None:
+            _fixed_plan_pool = pool
+        else:  # another request made one meanwhile
+            await pool.close()
+    return _fixed_plan_pool
 
 
 async def dispose_engine() -> None:
-    global _engine, _sessionmaker, _read_engine, _read_sessionmaker, _fixed_plan_engine
-    for engine in (_engine, _read_engine, _fixed_plan_engine):
+    global _engine, _sessionmaker, _read_engine, _read_sessionmaker, _fixed_plan_pool
+    for engine in (_engine, _read_engine):
         if engine is not None:
             await engine.dispose()
-    _engine, _sessionmaker, _read_engine, _read_sessionmaker, _fixed_plan_engine = None, None, None, None, None
+    if _fixed_plan_pool is not None:
+        await _fixed_plan_pool.close()
+    _engine, _sessionmaker, _read_engine, _read_sessionmaker, _fixed_plan_pool = None, None, None, None, None
 
 
 async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
@@ -143,7 +161,8 @@ class DriverStatement:
 
     For the hottest statements only: reads run on the fixed-plan pool, writes in the session's
     transaction. The statement is still written (and reviewed) as SQLAlchemy, but a row comes back
-    as an asyncpg Record, so columns needing SQLAlchemy's result processing don't belong.
+    as asyncpg decodes it (a jsonb column as text), so columns needing SQLAlchemy's result
+    processing don't belong.
     """
 
     sql: str
@@ -171,21 +190,13 @@ class DriverStatement:
 
     async def read_one(self, **params: Any) -> asyncpg.Record | None:
         """The first row, read on the fixed-plan pool: outside any transaction, so committed rows only."""
-        async with _fixed_plan_connection() as driver:
+        async with (await fixed_plan_pool()).acquire() as driver:
             return await driver.fetchrow(self.sql, *self._args(params))
 
     async def read_all(self, **params: Any) -> list[asyncpg.Record]:
         """Every row, read on the fixed-plan pool: outside any transaction, so committed rows only."""
-        async with _fixed_plan_connection() as driver:
+        async with (await fixed_plan_pool()).acquire() as driver:
             return await driver.fetch(self.sql, *self._args(params))
-
-
-@asynccontextmanager
-async def _fixed_plan_connection() -> AsyncIterator[asyncpg.Connection]:
-    async with fixed_plan_engine().connect() as connection:
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert driver is not None
-        yield driver
 
 
 async def copy_records(

@@ -45,7 +45,7 @@ async def _prepare() -> str:
             if ADMIN_KEY_FILE.exists():
                 secret = ADMIN_KEY_FILE.read_text().strip()
                 try:
-                    await authenticate(session, secret)
+                    await authenticate(secret)
                     return secret
                 except Unauthorized:
                     say(f"{ADMIN_KEY_FILE} holds a key this database does not know; minting a new one")

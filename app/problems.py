@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -94,11 +95,14 @@ async def _integrity_error(request: Request, exc: Exception) -> Response:
 
 
 async def _data_exception(request: Request, exc: Exception) -> Response:
-    """PostgreSQL's class 22 (data exception: a value out of range, text it cannot store...) is bad input."""
-    assert isinstance(exc, DBAPIError)
-    if getattr(exc.orig, "sqlstate", "") and str(getattr(exc.orig, "sqlstate", "")).startswith("22"):
-        log.info("data exception from the database: %s", exc.orig)
-        problem = ValidationProblem("A value in the request cannot be stored or compared: " + type(exc.orig).__name__ + ".")
+    """PostgreSQL's class 22 (data exception: a value out of range, text it cannot store...) is bad input.
+
+    From SQLAlchemy it comes wrapped in a DBAPIError; from statements run straight on asyncpg, bare.
+    """
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    if str(getattr(cause, "sqlstate", "") or "").startswith("22"):
+        log.info("data exception from the database: %s", cause)
+        problem = ValidationProblem("A value in the request cannot be stored or compared: " + type(cause).__name__ + ".")
         return problem_response(problem.problem(request.url.path))
     return await _unhandled(request, exc)
 
@@ -120,5 +124,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(asyncpg.IntegrityConstraintViolationError, _integrity_error)  # from statements run on asyncpg
     app.add_exception_handler(DBAPIError, _data_exception)
+    app.add_exception_handler(asyncpg.PostgresError, _data_exception)
     app.add_exception_handler(Exception, _unhandled)

@@ -125,3 +125,30 @@ async def test_nul_character_in_the_query_is_422(client: httpx.AsyncClient, prov
     response = await client.get("/v1/events?types=a%00b", headers=province.auth("root_admin"))
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_database_errors_from_statements_run_on_asyncpg_are_problems_too(db: str) -> None:
+    """The hot paths run statements straight on asyncpg, whose errors SQLAlchemy never wraps."""
+    from fastapi import FastAPI
+    from sqlalchemy import text
+
+    from app.db import DriverStatement, sessionmaker
+    from app.problems import install_problem_handlers
+
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/divide")
+    async def divide() -> None:  # class 22, a data exception: bad input
+        await DriverStatement.of(text("SELECT 1 / CAST(:zero AS int)")).read_one(zero=0)
+
+    @app.post("/duplicate")
+    async def duplicate() -> None:  # a unique violation: a conflict
+        async with sessionmaker()() as session:
+            await DriverStatement.of(text("INSERT INTO unit_kinds (code, name) VALUES (:code, 'x')")).execute(session, code="office")
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        divided, duplicated = await http.get("/divide"), await http.post("/duplicate")
+    assert (divided.status_code, divided.headers["content-type"]) == (422, PROBLEM)
+    assert "DivisionByZeroError" in divided.json()["detail"]
+    assert (duplicated.status_code, duplicated.headers["content-type"]) == (409, PROBLEM)

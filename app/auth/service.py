@@ -13,14 +13,14 @@ import secrets
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.caller import Caller
 from app.auth.keycache import KeyRecord, key_cache
 from app.auth.models import ROLE_RANK, ApiKey, Role
-from app.db import driver_connection
+from app.db import DriverStatement
 from app.errors import Forbidden, NotFound, Unauthorized, ValidationProblem
 from app.pagination import newest_first
 from app.settings import get_settings
@@ -40,22 +40,24 @@ def hash_secret(secret: str) -> str:
     return hmac.new(pepper, secret.encode(), hashlib.sha256).hexdigest()
 
 
-# Every request not answered by the key cache runs this, so it goes straight to asyncpg (a prepared
-# statement, one round trip) rather than through SQLAlchemy, whose work here cost more than the query.
-_KEY_LOOKUP = """
-    SELECT k.id, k.unit_id, k.role, k.revoked_at, k.expires_at, u.active
-    FROM api_keys k JOIN units u ON u.id = k.unit_id
-    WHERE k.secret_hash = $1
-"""
+# Every request not answered by the key cache runs this, so it goes straight to asyncpg on the
+# fixed-plan pool (one round trip, no transaction) rather than through SQLAlchemy, whose work here
+# cost more than the query. A key is only ever looked up once committed.
+_KEY_LOOKUP = DriverStatement.of(
+    text(
+        "SELECT k.id, k.unit_id, k.role, k.revoked_at, k.expires_at, u.active "
+        "FROM api_keys k JOIN units u ON u.id = k.unit_id WHERE k.secret_hash = :secret_hash"
+    )
+)
 
 
-async def authenticate(session: AsyncSession, secret: str | None) -> Caller:
+async def authenticate(secret: str | None) -> Caller:
     """The caller a presented key stands for, or 401 for a missing, unknown, revoked or expired key."""
     if not secret:
         raise Unauthorized("Send your API key as 'Authorization: Bearer ddk_...' or in 'X-API-Key'.")
     if not secret.startswith(KEY_PREFIX) or len(secret) > 128:
         raise Unauthorized("The API key is malformed.")
-    key = await _find_key(session, hash_secret(secret))
+    key = await _find_key(hash_secret(secret))
     if key is None or key.revoked_at is not None:
         raise Unauthorized("The API key is unknown or revoked.")
     if key.expires_at is not None and key.expires_at <= utcnow():
@@ -65,14 +67,13 @@ async def authenticate(session: AsyncSession, secret: str | None) -> Caller:
     return Caller(key_id=key.id, unit_id=key.unit_id, role=Role(key.role))
 
 
-async def _find_key(session: AsyncSession, secret_hash: str) -> KeyRecord | None:
+async def _find_key(secret_hash: str) -> KeyRecord | None:
     """The key with this hash, from this process's key cache or else the database."""
     known = key_cache.get(secret_hash)
     if known is not None:
         return known
     generation = key_cache.generation
-    driver = await driver_connection(session)
-    row = await driver.fetchrow(_KEY_LOOKUP, secret_hash)
+    row = await _KEY_LOOKUP.read_one(secret_hash=secret_hash)
     if row is None:
         return None
     key = KeyRecord(
