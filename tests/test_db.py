@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from app.db import DriverStatement, driver_connection, read_sessionmaker, sessionmaker
+from app.db import DriverStatement, driver_connection, plan_once, read_sessionmaker, sessionmaker
 from tests.fixtures import Province
 
 
@@ -77,3 +77,11 @@ async def test_a_fixed_plan_read_sees_only_committed_rows(db: str) -> None:
         assert (await probes.read_all())[0][0] == 0
         await session.commit()
     assert (await probes.read_all())[0][0] == 1
+
+
+async def test_plan_once_lasts_for_the_transaction_only(db: str) -> None:
+    async with sessionmaker()() as session:
+        await plan_once(session)
+        assert await session.scalar(text("SHOW plan_cache_mode")) == "force_generic_plan"
+        await session.commit()
+        assert await session.scalar(text("SHOW plan_cache_mode")) == "auto"  # the next transaction, same connection

@@ -22,7 +22,7 @@ from app.assignments.models import OPEN_STATUSES, Assignment, AssignmentStatus
 from app.audit import service as audit
 from app.auth.caller import Caller
 from app.auth.models import Role
-from app.db import DriverStatement
+from app.db import DriverStatement, plan_once
 from app.directives.models import Directive
 from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationProblem
 from app.escalation import arming, scan
@@ -44,6 +44,7 @@ ALLOWED_FROM = {
 
 
 async def submit_report(session: AsyncSession, caller: Caller, *, assignment_id: UUID, data: ReportCreate) -> ReportRead:
+    await plan_once(session)  # a report's few fixed statements cost more to plan than to run
     assignment = await assignments.row_for_unit(session, caller, assignment_id)
     if data.external_id is not None:  # first: a re-sent report is recognised whatever the assignment's state now
         await _ensure_new_external_id(session, assignment["unit_id"], data.external_id)
