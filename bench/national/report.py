@@ -89,9 +89,11 @@ def ratios(rows: list[dict[str, Any]]) -> tuple[dict[str, float], dict[str, dict
         at_rate = row(rows, paced(phase), op)
         if max_p99 and at_rate:
             # Offered the target rate, it must keep up (within 5 %) and answer in time.
+            bare_at_rate = row(rows, paced(base), base) if base else None
             checks.append(
                 f"p99 {at_rate['p99_ms']} ms at {at_rate['offered_rps']:.0f} req/s offered "
-                f"({at_rate['rps']:.0f} answered; target < {max_p99:.0f})"
+                f"({at_rate['rps']:.0f} answered; target < {max_p99:.0f}"
+                + (f"; the bare app at that rate: p99 {bare_at_rate['p99_ms']} ms)" if bare_at_rate else ")")
             )
             met = met and at_rate["p99_ms"] < max_p99 and at_rate["rps"] >= 0.95 * at_rate["offered_rps"]
         elif max_p99:

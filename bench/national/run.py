@@ -54,14 +54,27 @@ def load_phases(args: argparse.Namespace, only: set[str], api: str, measured: li
     for name in ("healthz", "inbox", "read", "report"):  # healthz: Dondoc's middleware and routing, no key, no query
         if name in only:
             out.append(load.Phase(name, api, {name: 1}, **common))
-    # A latency target holds at a throughput: offered the target share of the bare rate measured in
-    # this run (open loop), is p99 under the limit? Without a baseline in the run there is no rate.
-    for phase, base, share in report.paced_targets():
-        bare = report.row(measured, base, base)
-        if phase in only and bare and bare["rps"]:
-            out.append(load.Phase(report.paced(phase), api, {phase: 1}, **common, rate=share * bare["rps"]))
+    out += paced_phases(args, only, api, measured, bare=False)
     if "stats" in only:  # answer time: one request at a time
         out.append(load.Phase("stats", api, {"stats": 1}, **{**common, "connections": 1, "processes": 1}))
+    return out
+
+
+def paced_phases(args: argparse.Namespace, only: set[str], url: str, measured: list[dict[str, Any]], *, bare: bool) -> list[load.Phase]:
+    """A latency target holds at a throughput: offered the target share of the bare rate measured in
+    this run (open loop), is p99 under the limit? Without a baseline in the run there is no rate.
+    With `bare`, the baseline's own operations at the same rates (for the phases that will run), for comparison.
+
+    Four times the connections, each mostly idle: with few, one slow answer makes every later
+    request of its connection late, and the phase measures the generator's queue again.
+    """
+    common = {"duration": args.duration, "warmup": args.warmup, "connections": 4 * args.connections, "processes": args.processes}
+    out = []
+    for phase, base, share in report.paced_targets():
+        measured_bare = report.row(measured, base, base)
+        op = base if bare else phase
+        if phase in only and measured_bare and measured_bare["rps"]:
+            out.append(load.Phase(report.paced(op), url, {op: 1}, **common, rate=share * measured_bare["rps"]))
     return out
 
 
@@ -120,6 +133,8 @@ async def _phases(args: argparse.Namespace, only: set[str], url: str, pools: key
             base = await services.baseline()
             for name in ("bare_read", "bare_list", "bare_insert"):
                 _run_phase(load.Phase(name, base, {name: 1}, args.duration, args.warmup, args.connections, args.processes), pools, result)
+            for phase in paced_phases(args, only, base, result["phases"], bare=True):
+                _run_phase(phase, pools, result)  # the bare app at the same offered rates: what this machine's tail is
     wanted = load_phases(args, only, "", result["phases"])
     if not (wanted or only & {"webhooks", "imports"}):
         return
