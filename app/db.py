@@ -209,9 +209,7 @@ class DriverStatement:
             return await driver.fetch(self.sql, *self._args(params))
 
 
-async def copy_records(
-    session: AsyncSession, table: str, columns: list[str], records: list[tuple[object, ...]]
-) -> None:
+async def copy_records(session: AsyncSession, table: str, columns: list[str], records: list[tuple[object, ...]]) -> None:
     """Bulk-insert rows with COPY inside the session's transaction (asyncpg's binary COPY; jsonb values as JSON text)."""
     if not records:
         return
