@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 openapi: $(STAMP)  ## Regenerate openapi/openapi.json from the app
 	$(BIN)/dondoc openapi
 
-bench: $(STAMP)  ## National-scale benchmark (~15 min): results in bench/results/, table printed (BENCH_SCALE=0.1 for a quick one)
+bench: $(STAMP)  ## National-scale benchmark (~20 min): results in bench/results/, table printed (BENCH_SCALE=0.1 for a quick one)
 	$(BIN)/python -m bench.national
 
 bench-quick: $(STAMP)  ## The small benchmarks: parser, issuing, deadline scan, webhook delivery (print numbers)
