@@ -65,17 +65,10 @@ _BY_ID = select(Assignment).where(
 _BY_ID_FOR_UPDATE = _BY_ID.with_for_update(of=Assignment)  # type: ignore[arg-type]
 _BY_ID_FOR_READING = DriverStatement.of(_BY_ID)  # GET /v1/assignments/{id}: no ORM object needed
 # The same, locked, and whether the assignment's own unit is in the caller's subtree (`covers`), in one round trip.
-_BY_ID_FOR_UNIT = (
-    select(Assignment, Assignment.unit_id.in_(UNITS_IN_BOUND_SCOPE).label("own_unit"))  # type: ignore[attr-defined]
-    .where(Assignment.id == bindparam("assignment_id", type_=PgUUID(as_uuid=True)), or_(*visible_by(UNITS_IN_BOUND_SCOPE)))
-    .with_for_update(of=Assignment)  # type: ignore[arg-type]
-)
+_OWN_UNIT = Assignment.unit_id.in_(UNITS_IN_BOUND_SCOPE).label("own_unit")  # type: ignore[attr-defined]
+_BY_ID_FOR_UNIT = _BY_ID_FOR_UPDATE.add_columns(_OWN_UNIT)
 # As a plain row, for a report: its submission writes with one statement and needs no ORM object.
-_ROW_FOR_UNIT = DriverStatement.of(
-    select(*Assignment.__table__.columns, Assignment.unit_id.in_(UNITS_IN_BOUND_SCOPE).label("own_unit"))  # type: ignore[attr-defined]
-    .where(Assignment.id == bindparam("assignment_id", type_=PgUUID(as_uuid=True)), or_(*visible_by(UNITS_IN_BOUND_SCOPE)))
-    .with_for_update(of=Assignment)  # type: ignore[arg-type]
-)
+_ROW_FOR_UNIT = DriverStatement.of(_BY_ID_FOR_UPDATE.with_only_columns(*Assignment.__table__.columns, _OWN_UNIT))  # type: ignore[attr-defined]
 
 
 def timeliness_of(status: str, due_at: datetime, completed_at: datetime | None, now: datetime) -> Timeliness | None:
