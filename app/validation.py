@@ -18,34 +18,32 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 def unstorable_text(value: Any, path: str = "") -> str | None:
     """The path of the first string (key or value) PostgreSQL cannot store, or None."""
-    if isinstance(value, str):
-        return (path or "(value)") if _UNSTORABLE.search(value) else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            # The path is spelled only for the entry that holds bad text: bodies are checked on every request.
-            if _holds_unstorable(key) or _holds_unstorable(item):
-                where = f"{path}.{key}" if path else str(key)
-                return unstorable_text(key, where) or unstorable_text(item, where)
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            if _holds_unstorable(item):
-                return unstorable_text(item, f"{path}[{index}]")
-    return None
+    steps = _steps_to_unstorable(value)
+    if steps is None:
+        return None
+    for step in reversed(steps):
+        path = f"{path}{step}" if path or not step.startswith(".") else step[1:]
+    return path or "(value)"
 
 
-def _holds_unstorable(value: Any) -> bool:
-    """Whether this value holds a string PostgreSQL cannot store, anywhere inside it."""
+def _steps_to_unstorable(value: Any) -> list[str] | None:
+    """The steps (".key", "[index]") to the first unstorable string inside `value`, innermost first, or None.
+
+    Bodies are checked on every request, so a step is spelled only on the way back from bad text.
+    """
     if isinstance(value, str):
-        return _UNSTORABLE.search(value) is not None
+        return [] if _UNSTORABLE.search(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
-            if _holds_unstorable(key) or _holds_unstorable(item):
-                return True
+            steps = [] if isinstance(key, str) and _UNSTORABLE.search(key) else _steps_to_unstorable(item)
+            if steps is not None:
+                return [*steps, f".{key}"]
     elif isinstance(value, list):
-        for item in value:
-            if _holds_unstorable(item):
-                return True
-    return False
+        for index, item in enumerate(value):
+            steps = _steps_to_unstorable(item)
+            if steps is not None:
+                return [*steps, f"[{index}]"]
+    return None
 
 
 class StrictModel(BaseModel):
