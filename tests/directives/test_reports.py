@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from uuid import UUID
 
 import httpx
 import pytest
 import time_machine
 
 from tests.directives.helpers import assignment_of, build_sector, create_directive, directive_2206, local
-from tests.fixtures import Province
+from tests.fixtures import Province, sql
 
 
 @pytest.fixture
@@ -39,6 +40,34 @@ async def test_report_to_unit_sees_but_cannot_report_for_the_unit(client: httpx.
     dv01 = await assignment_of(sector, "DV01", d_id)
     response = await submit(client, sector.auth("VP"), dv01["id"], kind="final")
     assert response.status_code == 403
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_a_refused_report_writes_nothing(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    """Wrong unit, the issuer's side, a coordinating unit's final, an extension not later: no row, event or audit entry."""
+    sector, d_id = issued
+    dv01, dv02, khtc = [await assignment_of(sector, name, d_id) for name in ("DV01", "DV02", "KHTC")]
+    later_not = local("2018-11-01 00:00").isoformat()
+
+    async def written() -> tuple[object, ...]:
+        counts = await sql(
+            "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM events WHERE type = 'report.submitted'), "
+            "(SELECT count(*) FROM audit_log WHERE action = 'report.submitted'), "
+            "(SELECT array_agg(version ORDER BY id) FROM assignments WHERE directive_id = $1)",
+            UUID(d_id),
+        )
+        return tuple(counts[0])
+
+    before = await written()
+    refused = [
+        await submit(client, sector.auth("DV01"), dv02["id"], kind="progress"),
+        await submit(client, sector.auth("VP"), dv01["id"], kind="progress"),
+        await submit(client, sector.auth("KHTC"), khtc["id"], kind="final"),
+        await submit(client, sector.auth("DV01"), dv01["id"], kind="extension_request", requested_due_at=later_not),
+    ]
+    assert [r.status_code for r in refused] == [404, 403, 409, 422]
+    assert all(r.headers["content-type"] == "application/problem+json" for r in refused)
+    assert await written() == before
 
 
 @time_machine.travel(local("2018-10-01 09:00"), tick=False)
