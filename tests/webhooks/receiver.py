@@ -164,6 +164,13 @@ async def in_process_worker(**options: Any) -> tuple[Worker, asyncio.Task[Any]]:
 async def shut(worker: Worker, task: asyncio.Task[Any]) -> None:
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+    # Cancel the jobs still running (a stalled delivery) and wait for them here: a job cancelled while
+    # arq records its end raises CancelledError, which Worker.close() would re-raise from its gather.
+    jobs = list(worker.tasks.values())
+    for job in jobs:
+        job.cancel()
+    await asyncio.gather(*jobs, return_exceptions=True)
+    worker.tasks.clear()
     await worker.close()
 
 
