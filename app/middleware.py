@@ -141,11 +141,5 @@ def _declared_length(scope: Scope) -> int:
 def _route_template(scope: Scope) -> str:
     """The matched route's template, so metrics do not get one label per unit id."""
     route: Any = scope.get("route")
-    template = getattr(route, "path", None)
-    if template is None:
-        return "unmatched"
-    # Routes included under a prefixed router report their path without the prefix.
-    path: str = scope.get("path", "")
-    if path.startswith(API_PREFIX + "/") and not template.startswith(API_PREFIX + "/"):
-        return API_PREFIX + template
-    return template
+    template: str | None = getattr(route, "path", None)
+    return "unmatched" if template is None else template
