@@ -22,11 +22,10 @@ from uuid import UUID
 from sqlalchemy import ARRAY, ColumnElement, DateTime, Select, String, any_, bindparam, select, tuple_, union
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import array
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assignments.models import Assignment, AssignmentStatus, Timeliness
 from app.assignments.schemas import InboxItem
-from app.assignments.service import UNITS_IN_BOUND_SCOPE, as_read, timeliness_condition, visible_by
+from app.assignments.service import NOW, UNITS_IN_BOUND_SCOPE, read_columns, timeliness_condition, visible_by
 from app.auth.caller import Caller
 from app.db import DriverStatement
 from app.directives.models import Directive
@@ -37,12 +36,13 @@ from app.timeutil import utcnow
 from app.units import service as units
 from app.units.models import Unit
 
-_COLUMNS = (
-    *Assignment.__table__.columns,  # type: ignore[attr-defined]
-    Directive.notation.label("directive_notation"),
-    Directive.subject.label("directive_subject"),
-    Task.ordinal.label("task_ordinal"),
-    Task.text.label("task_text"),
+# InboxItem's fields in order, timeliness included: a row is written as JSON as it comes.
+_COLUMNS = read_columns(
+    field_order(InboxItem),
+    {
+        "directive_notation": Directive.notation, "directive_subject": Directive.subject,
+        "task_ordinal": Task.ordinal, "task_text": Task.text,
+    },
 )
 
 
@@ -52,9 +52,6 @@ def _uuid(name: str) -> Any:
 
 def _instant(name: str) -> Any:
     return bindparam(name, type_=DateTime(timezone=True))
-
-
-ITEM_FIELDS = field_order(InboxItem)
 
 
 class _Shape(NamedTuple):
@@ -87,7 +84,7 @@ def _statement(shape: _Shape) -> Select[Any]:
         # One array parameter rather than an expanding IN: the SQL stays the same for any number of statuses.
         conditions.append(Assignment.status == any_(bindparam("statuses", type_=ARRAY(String))))
     if shape.timeliness is not None:
-        conditions.append(timeliness_condition(shape.timeliness, _instant("now")))
+        conditions.append(timeliness_condition(shape.timeliness, NOW))
     if shape.due_before:
         conditions.append(Assignment.due_at < _instant("due_before"))
     if shape.due_after:
@@ -113,7 +110,6 @@ def _statement(shape: _Shape) -> Select[Any]:
 
 
 async def list_inbox(
-    session: AsyncSession,
     caller: Caller,
     *,
     unit_id: UUID | None = None,
@@ -130,7 +126,7 @@ async def list_inbox(
     now = utcnow()
     key = decode_cursor(cursor, fields={"due_at": instant, "id": UUID})
     if unit_id is not None:
-        await units.require_filter_unit(session, caller, unit_id)
+        await units.require_filter_unit(caller, unit_id)
     shape = _Shape(
         unit=unit_id is not None, directive=directive_id is not None, status=bool(status), timeliness=timeliness,
         due_before=due_before is not None, due_after=due_after is not None, role=role is not None, cursor=key is not None,
@@ -142,7 +138,7 @@ async def list_inbox(
         "role": role, "after_due_at": key["due_at"] if key else None, "after_id": key["id"] if key else None,
     }
     rows = await _driver_statement(shape).read_all(**params)
-    items = [as_read(row, now, ITEM_FIELDS) for row in rows[:limit]]
+    items = [dict(row) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]

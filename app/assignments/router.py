@@ -22,7 +22,6 @@ router = APIRouter(tags=["assignments"])
 
 @router.get("/assignments", response_model=Page[InboxItem])
 async def list_assignments(
-    session: Session,
     caller: CurrentCaller,
     unit_id: Annotated[UUID | None, Query(description="This unit and everything under it.")] = None,
     directive_id: UUID | None = None,
@@ -36,7 +35,7 @@ async def list_assignments(
 ) -> Response:
     service.validate_window(due_before, due_after)
     items, next_cursor = await inbox.list_inbox(
-        session, caller, unit_id=unit_id, directive_id=directive_id, status=status, timeliness=timeliness,
+        caller, unit_id=unit_id, directive_id=directive_id, status=status, timeliness=timeliness,
         due_before=due_before, due_after=due_after, role=role, cursor=cursor, limit=limit,
     )
     return json_response({"items": items, "next_cursor": next_cursor})

@@ -13,7 +13,8 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from sqlalchemy import ARRAY, ColumnElement, String, and_, any_, bindparam, literal, or_, select
+from sqlalchemy import ARRAY, ColumnElement, DateTime, Interval, String, and_, any_, bindparam, case, literal, literal_column, or_, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,7 +64,6 @@ _BY_ID = select(Assignment).where(
     or_(*visible_by(UNITS_IN_BOUND_SCOPE)),
 )
 _BY_ID_FOR_UPDATE = _BY_ID.with_for_update(of=Assignment)  # type: ignore[arg-type]
-_BY_ID_FOR_READING = DriverStatement.of(_BY_ID)  # GET /v1/assignments/{id}: no ORM object needed
 # The same, locked, and whether the assignment's own unit is in the caller's subtree (`covers`), in one round trip.
 _OWN_UNIT = Assignment.unit_id.in_(UNITS_IN_BOUND_SCOPE).label("own_unit")  # type: ignore[attr-defined]
 _BY_ID_FOR_UNIT = _BY_ID_FOR_UPDATE.add_columns(_OWN_UNIT)
@@ -82,18 +82,47 @@ def timeliness_of(status: str, due_at: datetime, completed_at: datetime | None, 
     return Timeliness.due_soon if due_at - now <= DUE_SOON else Timeliness.on_time
 
 
-def timeliness_condition(value: Timeliness, now: datetime) -> ColumnElement[bool]:
+def _constant(value: Any, type_: Any) -> ColumnElement[Any]:
+    """A constant of the code written into the SQL rather than bound: hot statements built from these
+    conditions then send only their real parameters."""
+    sql = literal(value, type_).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    return literal_column(str(sql), type_)
+
+
+_OPEN = _constant([s.value for s in OPEN_STATUSES], ARRAY(String))
+_COMPLETED = _constant(AssignmentStatus.completed.value, String())
+_DUE_SOON = _constant(DUE_SOON, Interval())
+
+
+def timeliness_condition(value: Timeliness, now: Any) -> ColumnElement[bool]:
     """The same rule as `timeliness_of`, as SQL for filtering."""
-    # An array literal, not an expanding IN: the inbox compiles this once into a prepared statement.
-    is_open = Assignment.status == any_(literal([s.value for s in OPEN_STATUSES], ARRAY(String)))
-    completed = Assignment.status == AssignmentStatus.completed
+    is_open = Assignment.status == any_(_OPEN)
+    completed = Assignment.status == _COMPLETED
     return {
         Timeliness.overdue: and_(is_open, Assignment.due_at < now),
-        Timeliness.due_soon: and_(is_open, Assignment.due_at >= now, Assignment.due_at <= now + DUE_SOON),
-        Timeliness.on_time: and_(is_open, Assignment.due_at > now + DUE_SOON),
+        Timeliness.due_soon: and_(is_open, Assignment.due_at >= now, Assignment.due_at <= now + _DUE_SOON),
+        Timeliness.on_time: and_(is_open, Assignment.due_at > now + _DUE_SOON),
         Timeliness.completed_on_time: and_(completed, Assignment.completed_at <= Assignment.due_at),  # type: ignore[operator]
         Timeliness.completed_late: and_(completed, Assignment.completed_at > Assignment.due_at),  # type: ignore[operator]
     }[value]
+
+
+NOW = bindparam("now", type_=DateTime(timezone=True))
+
+
+def read_columns(fields: tuple[str, ...], others: Mapping[str, ColumnElement[Any]] | None = None) -> list[ColumnElement[Any]]:
+    """The columns of a response model's `fields`, in order, for rows the API writes as they come.
+
+    An assignment's own columns by name, `timeliness` as `timeliness_of` in SQL (built from the
+    filters' conditions, at the `now` parameter), anything else from `others`.
+    """
+    timeliness = case(*((timeliness_condition(value, NOW), _constant(value.value, String())) for value in Timeliness), else_=None)
+    columns = {**Assignment.__table__.columns, "timeliness": timeliness, **(others or {})}  # type: ignore[attr-defined]
+    return [columns[name].label(name) for name in fields]
+
+
+# GET /v1/assignments/{id}: AssignmentRead's fields straight from the row, no ORM object.
+_BY_ID_FOR_READING = DriverStatement.of(_BY_ID.with_only_columns(*read_columns(READ_FIELDS)))
 
 
 def read_dict(assignment: Assignment, now: datetime | None = None) -> dict[str, Any]:
@@ -108,16 +137,10 @@ async def read_assignment(caller: Caller, assignment_id: UUID) -> dict[str, Any]
     The hot read: straight to asyncpg on the fixed-plan pool, and the router writes this dict as JSON
     without re-validating it.
     """
-    row = await _BY_ID_FOR_READING.read_one(assignment_id=assignment_id, scope_unit_id=caller.unit_id)
+    row = await _BY_ID_FOR_READING.read_one(assignment_id=assignment_id, scope_unit_id=caller.unit_id, now=utcnow())
     if row is None:
         raise NotFound(f"Assignment {assignment_id} not found.")
-    return as_read(row, utcnow())
-
-
-def as_read(row: Mapping[str, Any], now: datetime, fields: tuple[str, ...] = READ_FIELDS) -> dict[str, Any]:
-    """A database row as the API's JSON object: `fields` in order, timeliness derived from the clock."""
-    timeliness = timeliness_of(row["status"], row["due_at"], row["completed_at"], now)
-    return {name: timeliness if name == "timeliness" else row[name] for name in fields}
+    return dict(row)
 
 
 async def get_assignment(session: AsyncSession, caller: Caller, assignment_id: UUID, *, for_update: bool = False) -> Assignment:

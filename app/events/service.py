@@ -168,7 +168,7 @@ async def feed(
     key = decode_cursor(after, fields={"txid": integer, "id": integer})
     scope_unit = unit_id or caller.unit_id
     if unit_id is not None:
-        await units.require_filter_unit(session, caller, unit_id)
+        await units.require_filter_unit(caller, unit_id)
     rows = (
         await session.execute(
             text(

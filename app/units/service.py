@@ -18,6 +18,7 @@ from app import etags
 from app.audit import service as audit
 from app.auth.caller import Caller
 from app.auth.models import Role
+from app.db import DriverStatement
 from app.errors import Conflict, Forbidden, NotFound, ValidationProblem
 from app.pagination import decode_cursor, encode_cursor
 from app.text import fold
@@ -58,12 +59,15 @@ async def get_unit(session: AsyncSession, caller: Caller, unit_id: UUID) -> Unit
     return unit
 
 
-async def require_filter_unit(session: AsyncSession, caller: Caller, unit_id: UUID, field: str = "unit_id") -> None:
+# Run before a page that is itself read on the fixed-plan pool, so it is read there too: no session.
+_FILTER_UNIT_IN_SCOPE = DriverStatement.of(
+    text("SELECT 1 FROM units WHERE id = :unit_id AND path @> ARRAY[CAST(:scope_unit_id AS uuid)]")
+)
+
+
+async def require_filter_unit(caller: Caller, unit_id: UUID, field: str = "unit_id") -> None:
     """A unit named as a list filter must be in the caller's subtree: 422, not a silently empty page."""
-    visible = await session.scalar(
-        text("SELECT 1 FROM units WHERE id = :u AND path @> ARRAY[CAST(:k AS uuid)]"), {"u": unit_id, "k": caller.unit_id}
-    )
-    if not visible:
+    if await _FILTER_UNIT_IN_SCOPE.read_one(unit_id=unit_id, scope_unit_id=caller.unit_id) is None:
         raise ValidationProblem.for_field(field, f"unknown unit {unit_id}", "unknown_unit")
 
 

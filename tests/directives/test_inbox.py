@@ -129,6 +129,23 @@ async def test_timeliness_filter(client: httpx.AsyncClient, inbox: Inbox, timeli
     assert {a["timeliness"] for a in items} == {timeliness}
 
 
+async def test_each_item_shows_the_timeliness_the_python_rule_gives(client: httpx.AsyncClient, inbox: Inbox) -> None:
+    """Listed rows carry timeliness computed in SQL; it must agree with `timeliness_of`, item by item."""
+    from datetime import datetime
+
+    from app.assignments.service import timeliness_of
+
+    items = await listing(client, inbox, "root_issuer")
+    assert len(items) == 8
+    now = local(NOW)
+    for item in items:
+        completed_at = datetime.fromisoformat(item["completed_at"]) if item["completed_at"] else None
+        expected = timeliness_of(item["status"], datetime.fromisoformat(item["due_at"]), completed_at, now)
+        assert item["timeliness"] == expected, item
+    shown = {(day, code): a["timeliness"] for (day, code), a in zip(seen(inbox, items), items, strict=True)}
+    assert shown[("2024-03-05", "TYT-TG")] == "completed_late" and shown[("2024-03-12", "TYT-TV")] == "due_soon"
+
+
 async def test_due_soon_becomes_overdue_as_the_clock_passes_the_deadline(client: httpx.AsyncClient, inbox: Inbox) -> None:
     with time_machine.travel(local("2024-03-13 00:30"), tick=False):
         response = await client.get("/v1/assignments", params={"timeliness": "overdue"}, headers=inbox.auth("root_issuer"))
