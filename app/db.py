@@ -18,6 +18,10 @@ it. The setting is per pool, not global, because other reads need per-execution 
 generic plan for a directive search cannot see the search word, and took 20 ms where the custom
 plan took 0.2. That pool is asyncpg's own, without SQLAlchemy: checking a connection out and in
 through SQLAlchemy cost more CPU than the statement.
+
+The hottest write, a report submission, is one transaction on a fourth pool: writable, with the
+same fixed plans, and without SQLAlchemy (`driver_transaction`). It commits once when the
+endpoint returns, like the session, but its statements are DriverStatements only.
 """
 
 from collections.abc import AsyncIterator
@@ -44,6 +48,7 @@ _sessionmaker: async_sessionmaker[AsyncSession] | None = None
 _read_engine: AsyncEngine | None = None
 _read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
 _fixed_plan_pool: asyncpg.Pool | None = None
+_fixed_plan_write_pool: asyncpg.Pool | None = None
 _READ_ONLY = {"default_transaction_read_only": "on"}
 
 
@@ -95,16 +100,19 @@ class _FixedPlanConnection(asyncpg.Connection):  # type: ignore[misc]
         return ""
 
 
+async def _create_fixed_plan_pool(server_settings: dict[str, str]) -> asyncpg.Pool:
+    settings = get_settings()
+    return await asyncpg.create_pool(
+        driver_database_url(settings.database_url), min_size=0, max_size=settings.db_pool_size + settings.db_max_overflow,
+        connection_class=_FixedPlanConnection, server_settings={**server_settings, "plan_cache_mode": "force_generic_plan"},
+    )
+
+
 async def fixed_plan_pool() -> asyncpg.Pool:
     """Read-only connections on which every statement keeps one plan (see the module docstring)."""
     global _fixed_plan_pool
     if _fixed_plan_pool is None:
-        settings = get_settings()
-        pool = await asyncpg.create_pool(
-            driver_database_url(settings.database_url), min_size=0, max_size=settings.db_pool_size + settings.db_max_overflow,
-            connection_class=_FixedPlanConnection,
-            server_settings={**_READ_ONLY, "plan_cache_mode": "force_generic_plan"},
-        )
+        pool = await _create_fixed_plan_pool(_READ_ONLY)
         if _fixed_plan_pool is None:
             _fixed_plan_pool = pool
         else:  # another request made one meanwhile
@@ -112,14 +120,28 @@ async def fixed_plan_pool() -> asyncpg.Pool:
     return _fixed_plan_pool
 
 
+async def fixed_plan_write_pool() -> asyncpg.Pool:
+    """Writable connections on which every statement keeps one plan, for `driver_transaction`."""
+    global _fixed_plan_write_pool
+    if _fixed_plan_write_pool is None:
+        pool = await _create_fixed_plan_pool({})
+        if _fixed_plan_write_pool is None:
+            _fixed_plan_write_pool = pool
+        else:  # another request made one meanwhile
+            await pool.close()
+    return _fixed_plan_write_pool
+
+
 async def dispose_engine() -> None:
-    global _engine, _sessionmaker, _read_engine, _read_sessionmaker, _fixed_plan_pool
+    global _engine, _sessionmaker, _read_engine, _read_sessionmaker, _fixed_plan_pool, _fixed_plan_write_pool
     for engine in (_engine, _read_engine):
         if engine is not None:
             await engine.dispose()
-    if _fixed_plan_pool is not None:
-        await _fixed_plan_pool.close()
-    _engine, _sessionmaker, _read_engine, _read_sessionmaker, _fixed_plan_pool = None, None, None, None, None
+    for pool in (_fixed_plan_pool, _fixed_plan_write_pool):
+        if pool is not None:
+            await pool.close()
+    _engine, _sessionmaker, _read_engine, _read_sessionmaker = None, None, None, None
+    _fixed_plan_pool, _fixed_plan_write_pool = None, None
 
 
 async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
@@ -140,6 +162,22 @@ async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
 Session = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
 
 
+async def driver_transaction() -> AsyncIterator[asyncpg.Connection]:
+    """The request's transaction as a bare asyncpg connection, committed once if the endpoint succeeds.
+
+    For the hottest write (a report submission), whose few statements are all DriverStatements:
+    SQLAlchemy's session, checkout and commit cost more CPU than its statements. The connection is
+    on the fixed-plan write pool, so its statements keep one plan without a SET per transaction.
+    """
+    async with (await fixed_plan_write_pool()).acquire() as connection, connection.transaction():
+        yield connection
+
+
+DriverTransaction = Annotated[asyncpg.Connection, Depends(driver_transaction, scope="function")]
+# What a DriverStatement runs in: a session's transaction, or a driver_transaction's connection.
+InTransaction = AsyncSession | asyncpg.Connection
+
+
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The session's asyncpg connection, inside the session's transaction, for the few hot or bulk
     statements where SQLAlchemy's per-statement work costs more than the statement itself."""
@@ -153,6 +191,11 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     driver = raw.driver_connection
     assert driver is not None
     return driver
+
+
+async def _in_transaction(within: InTransaction) -> asyncpg.Connection:
+    # (A pooled connection is asyncpg's proxy for one, not an asyncpg.Connection.)
+    return await driver_connection(within) if isinstance(within, AsyncSession) else within
 
 
 async def plan_once(session: AsyncSession) -> None:
@@ -190,13 +233,17 @@ class DriverStatement:
     def _args(self, params: dict[str, Any]) -> list[Any]:
         return [params[name] if name in params else self.fixed[name] for name in self.names]
 
-    async def fetchrow(self, session: AsyncSession, **params: Any) -> asyncpg.Record | None:
-        """The first row, in the session's transaction."""
-        return await (await driver_connection(session)).fetchrow(self.sql, *self._args(params))
+    async def fetchrow(self, within: InTransaction, **params: Any) -> asyncpg.Record | None:
+        """The first row, in the session's (or driver transaction's) transaction."""
+        return await (await _in_transaction(within)).fetchrow(self.sql, *self._args(params))
 
-    async def execute(self, session: AsyncSession, **params: Any) -> None:
-        """Run it in the session's transaction."""
-        await (await driver_connection(session)).execute(self.sql, *self._args(params))
+    async def fetchval(self, within: InTransaction, **params: Any) -> Any:
+        """The first column of the first row, in the session's (or driver transaction's) transaction."""
+        return await (await _in_transaction(within)).fetchval(self.sql, *self._args(params))
+
+    async def execute(self, within: InTransaction, **params: Any) -> None:
+        """Run it in the session's (or driver transaction's) transaction."""
+        await (await _in_transaction(within)).execute(self.sql, *self._args(params))
 
     async def read_one(self, **params: Any) -> asyncpg.Record | None:
         """The first row, read on the fixed-plan pool: outside any transaction, so committed rows only."""

@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO")
     # Connections are opened on demand and kept: a pool smaller than the usual concurrency closes and
     # reopens connections under load (each a new PostgreSQL backend).
-    db_pool_size: int = Field(default=20, ge=1, description="Connections each pool keeps (an API process has a read and a write pool).")
+    db_pool_size: int = Field(default=20, ge=1, description="Connections each pool keeps (an API process has four: see the README).")
     db_max_overflow: int = Field(default=5, ge=0, description="Extra connections a pool opens in a burst, closed after.")
     db_pool_recycle_s: int = Field(default=1800, ge=-1, description="Replace pooled connections older than this (-1: never).")
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest JSON request body accepted.")

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from app.db import DriverStatement, driver_connection, plan_once, read_sessionmaker, sessionmaker
+from app.db import DriverStatement, driver_connection, driver_transaction, plan_once, read_sessionmaker, sessionmaker
 from tests.fixtures import Province
 
 
@@ -85,3 +85,27 @@ async def test_plan_once_lasts_for_the_transaction_only(db: str) -> None:
         assert await session.scalar(text("SHOW plan_cache_mode")) == "force_generic_plan"
         await session.commit()
         assert await session.scalar(text("SHOW plan_cache_mode")) == "auto"  # the next transaction, same connection
+
+
+async def test_a_driver_transaction_commits_once_on_success_and_writes_nothing_on_failure(db: str) -> None:
+    """The report endpoint's unit of work: the same all-or-nothing as a session, on a writable fixed-plan connection."""
+    insert = DriverStatement.of(text("INSERT INTO unit_kinds (code, name) VALUES (:code, 'Probe')"))
+    count = DriverStatement.of(text("SELECT count(*) FROM unit_kinds WHERE code LIKE 'probe%'"))
+    settings = DriverStatement.of(text("SELECT current_setting('plan_cache_mode') || '/' || current_setting('transaction_read_only')"))
+
+    unit_of_work = driver_transaction()
+    connection = await anext(unit_of_work)
+    assert await settings.fetchval(connection) == "force_generic_plan/off"
+    await insert.execute(connection, code="probe-1")
+    await insert.execute(connection, code="probe-2")
+    assert (await count.read_all())[0][0] == 0  # not before the commit
+    with pytest.raises(StopAsyncIteration):
+        await anext(unit_of_work)
+    assert (await count.read_all())[0][0] == 2
+
+    failing = driver_transaction()
+    connection = await anext(failing)
+    await insert.execute(connection, code="probe-3")
+    with pytest.raises(RuntimeError, match="endpoint failed"):
+        await failing.athrow(RuntimeError("endpoint failed"))
+    assert (await count.read_all())[0][0] == 2

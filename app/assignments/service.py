@@ -24,7 +24,7 @@ from app.assignments.schemas import AssignmentRead
 from app.audit import service as audit
 from app.auth.caller import Caller
 from app.auth.models import Role
-from app.db import DriverStatement
+from app.db import DriverStatement, InTransaction
 from app.directives.models import Directive
 from app.errors import Forbidden, InvalidTransition, NotFound, ValidationProblem
 from app.events import service as events
@@ -162,10 +162,10 @@ async def get_for_unit(session: AsyncSession, caller: Caller, assignment_id: UUI
     return row[0]
 
 
-async def row_for_unit(session: AsyncSession, caller: Caller, assignment_id: UUID) -> asyncpg.Record:
+async def row_for_unit(within: InTransaction, caller: Caller, assignment_id: UUID) -> asyncpg.Record:
     """get_for_unit's assignment as a plain row, locked the same way, for writers that need no ORM object."""
     caller.require(Role.member)
-    row = await _ROW_FOR_UNIT.fetchrow(session, assignment_id=assignment_id, scope_unit_id=caller.unit_id)
+    row = await _ROW_FOR_UNIT.fetchrow(within, assignment_id=assignment_id, scope_unit_id=caller.unit_id)
     _require_own(assignment_id, None if row is None else row["own_unit"])
     assert row is not None
     return row

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import orjson
-from sqlalchemy import ColumnElement, select, text
+from sqlalchemy import ColumnElement, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import etags
@@ -22,7 +22,7 @@ from app.assignments.models import OPEN_STATUSES, Assignment, AssignmentStatus
 from app.audit import service as audit
 from app.auth.caller import Caller
 from app.auth.models import Role
-from app.db import DriverStatement, plan_once
+from app.db import DriverStatement, InTransaction, plan_once
 from app.directives.models import Directive
 from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationProblem
 from app.escalation import arming, scan
@@ -43,11 +43,16 @@ ALLOWED_FROM = {
 }
 
 
-async def submit_report(session: AsyncSession, caller: Caller, *, assignment_id: UUID, data: ReportCreate) -> ReportRead:
-    await plan_once(session)  # a report's few fixed statements cost more to plan than to run
-    assignment = await assignments.row_for_unit(session, caller, assignment_id)
+async def submit_report(within: InTransaction, caller: Caller, *, assignment_id: UUID, data: ReportCreate) -> ReportRead:
+    """A unit's report on its assignment, in a session's transaction (imports) or a driver transaction (the API).
+
+    Every statement is a DriverStatement, so both run the same SQL.
+    """
+    if isinstance(within, AsyncSession):
+        await plan_once(within)  # a report's few fixed statements cost more to plan than to run
+    assignment = await assignments.row_for_unit(within, caller, assignment_id)
     if data.external_id is not None:  # first: a re-sent report is recognised whatever the assignment's state now
-        await _ensure_new_external_id(session, assignment["unit_id"], data.external_id)
+        await _ensure_new_external_id(within, assignment["unit_id"], data.external_id)
     kind, before = data.kind, assignment["status"]
     if before not in ALLOWED_FROM[kind]:
         raise InvalidTransition(f"A {kind.value} report cannot be submitted while the assignment is {before}.", current_status=before)
@@ -56,7 +61,7 @@ async def submit_report(session: AsyncSession, caller: Caller, *, assignment_id:
             "Coordinating units send no final report of their own; the assignment completes with the lead's.", current_status=before
         )
     if kind == ReportKind.extension_request:
-        await _check_extension_request(session, assignment, data)
+        await _check_extension_request(within, assignment, data)
     now = utcnow()
     report = ReportRead(
         id=uuid4(), assignment_id=assignment_id, unit_id=assignment["unit_id"], kind=kind,
@@ -67,7 +72,7 @@ async def submit_report(session: AsyncSession, caller: Caller, *, assignment_id:
     status, submitted_at = _status_on_submit(assignment, kind, now)
     touched = status != before or kind == ReportKind.progress
     await _SUBMIT.execute(
-        session,
+        within,
         **_report_params(report, caller),
         assignment_status=status, submitted_at=submitted_at,
         version=assignment["version"] + 1 if touched else assignment["version"],
@@ -83,12 +88,13 @@ async def submit_report(session: AsyncSession, caller: Caller, *, assignment_id:
     return report
 
 
-async def find_by_external_id(session: AsyncSession, unit_id: UUID, external_id: str) -> UUID | None:
-    return await session.scalar(select(Report.id).where(Report.unit_id == unit_id, Report.external_id == external_id))
+_BY_EXTERNAL_ID = DriverStatement.of(
+    select(Report.id).where(Report.unit_id == bindparam("unit_id"), Report.external_id == bindparam("external_id"))
+)
 
 
-async def _ensure_new_external_id(session: AsyncSession, unit_id: UUID, external_id: str) -> None:
-    existing = await find_by_external_id(session, unit_id, external_id)
+async def _ensure_new_external_id(within: InTransaction, unit_id: UUID, external_id: str) -> None:
+    existing = await _BY_EXTERNAL_ID.fetchval(within, unit_id=unit_id, external_id=external_id)
     if existing is not None:
         raise Conflict(f"This unit already sent report {external_id!r}.", existing_id=str(existing), field="external_id")
 
@@ -135,17 +141,20 @@ def _report_params(report: ReportRead, caller: Caller) -> dict[str, Any]:
     }
 
 
-async def _check_extension_request(session: AsyncSession, assignment: Mapping[str, Any], data: ReportCreate) -> None:
+_PENDING_EXTENSION = DriverStatement.of(
+    select(Report.id).where(
+        Report.assignment_id == bindparam("assignment_id"),
+        Report.kind == ReportKind.extension_request.value,
+        Report.status == ReportStatus.submitted.value,
+    )
+)
+
+
+async def _check_extension_request(within: InTransaction, assignment: Mapping[str, Any], data: ReportCreate) -> None:
     assert data.requested_due_at is not None
     if data.requested_due_at <= assignment["due_at"]:
         raise ValidationProblem.for_field("requested_due_at", "must be later than the current deadline", "not_later")
-    pending = await session.scalar(
-        select(Report.id).where(
-            Report.assignment_id == assignment["id"],
-            Report.kind == ReportKind.extension_request,
-            Report.status == ReportStatus.submitted,
-        )
-    )
+    pending = await _PENDING_EXTENSION.fetchval(within, assignment_id=assignment["id"])
     if pending is not None:
         raise InvalidTransition(
             f"Extension request {pending} is still awaiting a decision.", current_status=assignment["status"], pending_report_id=str(pending)
