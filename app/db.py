@@ -96,7 +96,8 @@ def read_sessionmaker() -> async_sessionmaker[AsyncSession]:
 class _FixedPlanConnection(asyncpg.Connection):  # type: ignore[misc]
     def get_reset_query(self) -> str:
         # Nothing to reset when one goes back to the pool: these connections run single read-only
-        # statements, never SET, LISTEN, advisory locks or cursors. The reset was a round trip each.
+        # statements or a report's transaction, never SET, LISTEN, advisory locks or cursors (an open
+        # transaction asyncpg always ends itself). The reset was a round trip each.
         return ""
 
 
