@@ -75,8 +75,8 @@ def _add_routes(app: FastAPI, router: APIRouter, prefix: str = "") -> None:
 
     Not `include_router`: that keeps the router as a nested route which FastAPI matches first as a
     whole and then again route by route, and walking that wrapper cost a simple read about 7% of
-    its CPU. Re-adding each route under the prefix (what `include_router` did before FastAPI 0.13x)
-    gives the app a flat list of the same routes, with the same paths, tags and OpenAPI document.
+    its CPU. Re-adding each route under the prefix (what `include_router` itself did in earlier
+    FastAPI versions) gives the app a flat list of the same routes, paths, tags and OpenAPI document.
     """
     for route in router.routes:
         assert isinstance(route, APIRoute), "domain routers hold only API routes"
