@@ -109,3 +109,16 @@ async def test_a_driver_transaction_commits_once_on_success_and_writes_nothing_o
     with pytest.raises(RuntimeError, match="endpoint failed"):
         await failing.athrow(RuntimeError("endpoint failed"))
     assert (await count.read_all())[0][0] == 2
+
+
+async def test_every_pool_runs_without_jit(db: str) -> None:
+    """JIT compilation cost short statements (the deadline scan finding nothing) more than running them."""
+    jit = DriverStatement.of(text("SELECT current_setting('jit')"))
+    assert (await jit.read_all())[0][0] == "off"
+    for factory in (read_sessionmaker(), sessionmaker()):
+        async with factory() as session:
+            assert await session.scalar(text("SHOW jit")) == "off"
+    unit_of_work = driver_transaction()
+    assert await jit.fetchval(await anext(unit_of_work)) == "off"
+    with pytest.raises(StopAsyncIteration):
+        await anext(unit_of_work)
