@@ -47,8 +47,7 @@ _engine: AsyncEngine | None = None
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None
 _read_engine: AsyncEngine | None = None
 _read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
-_fixed_plan_pool: asyncpg.Pool | None = None
-_fixed_plan_write_pool: asyncpg.Pool | None = None
+_fixed_plan_pools: dict[bool, asyncpg.Pool] = {}  # by read_only
 _READ_ONLY = {"default_transaction_read_only": "on"}
 # Every connection turns PostgreSQL's JIT compilation off. It only pays on long analytical queries,
 # and the planner's row estimates set it off on short ones: the deadline scan, finding nothing due,
@@ -107,48 +106,33 @@ class _FixedPlanConnection(asyncpg.Connection):  # type: ignore[misc]
         return ""
 
 
-async def _create_fixed_plan_pool(server_settings: dict[str, str]) -> asyncpg.Pool:
-    settings = get_settings()
-    return await asyncpg.create_pool(
-        driver_database_url(settings.database_url), min_size=0, max_size=settings.db_pool_size + settings.db_max_overflow,
-        connection_class=_FixedPlanConnection, server_settings={**_SERVER_SETTINGS, **server_settings, "plan_cache_mode": "force_generic_plan"},
-    )
-
-
-async def fixed_plan_pool() -> asyncpg.Pool:
-    """Read-only connections on which every statement keeps one plan (see the module docstring)."""
-    global _fixed_plan_pool
-    if _fixed_plan_pool is None:
-        pool = await _create_fixed_plan_pool(_READ_ONLY)
-        if _fixed_plan_pool is None:
-            _fixed_plan_pool = pool
-        else:  # another request made one meanwhile
+async def fixed_plan_pool(*, read_only: bool = True) -> asyncpg.Pool:
+    """Connections on which every statement keeps one plan (see the module docstring): read-only for
+    the hottest reads, writable for `driver_transaction`."""
+    pool = _fixed_plan_pools.get(read_only)
+    if pool is None:
+        settings = get_settings()
+        server_settings = {**_SERVER_SETTINGS, **(_READ_ONLY if read_only else {}), "plan_cache_mode": "force_generic_plan"}
+        pool = await asyncpg.create_pool(
+            driver_database_url(settings.database_url), min_size=0, max_size=settings.db_pool_size + settings.db_max_overflow,
+            connection_class=_FixedPlanConnection, server_settings=server_settings,
+        )
+        if read_only in _fixed_plan_pools:  # another request made one meanwhile
             await pool.close()
-    return _fixed_plan_pool
-
-
-async def fixed_plan_write_pool() -> asyncpg.Pool:
-    """Writable connections on which every statement keeps one plan, for `driver_transaction`."""
-    global _fixed_plan_write_pool
-    if _fixed_plan_write_pool is None:
-        pool = await _create_fixed_plan_pool({})
-        if _fixed_plan_write_pool is None:
-            _fixed_plan_write_pool = pool
-        else:  # another request made one meanwhile
-            await pool.close()
-    return _fixed_plan_write_pool
+        else:
+            _fixed_plan_pools[read_only] = pool
+    return _fixed_plan_pools[read_only]
 
 
 async def dispose_engine() -> None:
-    global _engine, _sessionmaker, _read_engine, _read_sessionmaker, _fixed_plan_pool, _fixed_plan_write_pool
+    global _engine, _sessionmaker, _read_engine, _read_sessionmaker
     for engine in (_engine, _read_engine):
         if engine is not None:
             await engine.dispose()
-    for pool in (_fixed_plan_pool, _fixed_plan_write_pool):
-        if pool is not None:
-            await pool.close()
+    for pool in _fixed_plan_pools.values():
+        await pool.close()
+    _fixed_plan_pools.clear()
     _engine, _sessionmaker, _read_engine, _read_sessionmaker = None, None, None, None
-    _fixed_plan_pool, _fixed_plan_write_pool = None, None
 
 
 async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
@@ -176,7 +160,7 @@ async def driver_transaction() -> AsyncIterator[asyncpg.Connection]:
     SQLAlchemy's session, checkout and commit cost more CPU than its statements. The connection is
     on the fixed-plan write pool, so its statements keep one plan without a SET per transaction.
     """
-    async with (await fixed_plan_write_pool()).acquire() as connection, connection.transaction():
+    async with (await fixed_plan_pool(read_only=False)).acquire() as connection, connection.transaction():
         yield connection
 
 
