@@ -12,6 +12,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
+from app.db import plan_once
 from app.errors import Conflict, DondocError, NotFound
 from app.imports.lines import LineOutcome, StagedLine, parse
 from app.imports.schemas import ReportLine
@@ -29,6 +30,7 @@ async def _apply_one(session: AsyncSession, caller: Caller, line: StagedLine) ->
         return data
     try:
         async with session.begin_nested():
+            await plan_once(session)
             report = await reports.submit_report(session, caller, assignment_id=data.assignment_id, data=data)
     except Conflict as exc:
         existing = exc.extra.get("existing_id")

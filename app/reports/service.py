@@ -22,7 +22,7 @@ from app.assignments.models import OPEN_STATUSES, Assignment, AssignmentStatus
 from app.audit import service as audit
 from app.auth.caller import Caller
 from app.auth.models import Role
-from app.db import DriverStatement, InTransaction, plan_once
+from app.db import DriverStatement, InTransaction
 from app.directives.models import Directive
 from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationProblem
 from app.escalation import arming, scan
@@ -46,10 +46,10 @@ ALLOWED_FROM = {
 async def submit_report(within: InTransaction, caller: Caller, *, assignment_id: UUID, data: ReportCreate) -> ReportRead:
     """A unit's report on its assignment, in a session's transaction (imports) or a driver transaction (the API).
 
-    Every statement is a DriverStatement, so both run the same SQL.
+    Every statement is a DriverStatement, so both run the same SQL. A report's few fixed statements
+    cost more to plan than to run: the API's driver transaction keeps one plan per connection, and a
+    session should be `plan_once` first.
     """
-    if isinstance(within, AsyncSession):
-        await plan_once(within)  # a report's few fixed statements cost more to plan than to run
     assignment = await assignments.row_for_unit(within, caller, assignment_id)
     if data.external_id is not None:  # first: a re-sent report is recognised whatever the assignment's state now
         await _ensure_new_external_id(within, assignment["unit_id"], data.external_id)
