@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import text
 
+from app.db import sessionmaker
 from tests.fixtures import Province
 
 
@@ -121,3 +123,20 @@ async def test_scoped_admin_cannot_update_a_unit_outside_its_subtree(client: htt
 async def test_non_admin_cannot_batch(client: httpx.AsyncClient, province: Province) -> None:
     response = await batch(client, province, [station("Z", "TTYT-TH")], key="root_issuer")
     assert response.status_code == 403
+
+
+async def test_new_units_go_straight_into_the_subtree_index(client: httpx.AsyncClient, province: Province) -> None:
+    """No GIN pending list on `ix_units_path`: after a batch, a subtree lookup finds nothing left to merge.
+
+    `gin_clean_pending_list` returns the pending pages it merged. With GIN's default
+    (fastupdate on) the batch's entries would wait there, and every subtree lookup would scan them.
+    """
+    response = await batch(client, province, [station(f"TYT-GIN-{i}", "TTYT-TH") for i in range(40)])
+    assert response.status_code == 200, response.text
+    async with sessionmaker()() as session:
+        assert await session.scalar(text("SELECT gin_clean_pending_list('ix_units_path'::regclass)")) == 0
+        under = await session.scalar(
+            text("SELECT count(*) FROM units WHERE path @> ARRAY[CAST(:id AS uuid)] AND code LIKE 'TYT-GIN-%'"),
+            {"id": province.units["TTYT-TH"]},
+        )
+    assert under == 40
