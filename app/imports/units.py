@@ -11,9 +11,10 @@ Only the fields a line gives are changed, as in POST /v1/units/batch.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import orjson
 from sqlalchemy import select, text
@@ -24,6 +25,7 @@ from app.auth.caller import Caller
 from app.auth.models import Role
 from app.db import copy_records
 from app.errors import DondocError
+from app.imports.ids import new_ids
 from app.imports.lines import LineOutcome, StagedLine, parse
 from app.imports.models import LineStatus
 from app.imports.schemas import UnitLine
@@ -52,9 +54,8 @@ class _NewUnit:
     active: bool
 
     @classmethod
-    def under(cls, data: UnitLine, parent: Any) -> _NewUnit:
+    def under(cls, data: UnitLine, parent: Any, unit_id: UUID) -> _NewUnit:
         """As units.new_unit builds it: the path runs from the root through the parent to the unit itself."""
-        unit_id = uuid4()
         return cls(
             id=unit_id, code=data.code, name=data.name, short_name=data.short_name, kind=data.kind, parent_id=parent.id,
             path=[*parent.path, unit_id], depth=parent.depth + 1, aliases=data.aliases,
@@ -87,6 +88,7 @@ class _Batch:
     by_code: dict[str, Stored]  # stored units, by code
     by_id: dict[UUID, Stored]
     items: dict[str, _Item]  # this batch's lines, by code (the last line of a code wins)
+    unit_ids: Iterator[UUID]  # an id for each line that may create a unit, made at once: uuid4() a unit was a tenth of the import
     outcomes: dict[int, LineOutcome] = field(default_factory=dict)
 
 
@@ -151,7 +153,8 @@ async def _load(session: AsyncSession, caller: Caller, lines: Parsed) -> _Batch:
     by_code = {u.code: u for u in stored}
     items = {code: _Item(line_no, data, by_code.get(code)) for code, (line_no, data) in parsed.items()}
     kinds = set(await session.scalars(select(UnitKind.code)))
-    return _Batch(caller, kinds, by_code, {u.id: u for u in stored}, items, outcomes)
+    unit_ids = iter(new_ids(sum(1 for item in items.values() if item.existing is None)))
+    return _Batch(caller, kinds, by_code, {u.id: u for u in stored}, items, unit_ids, outcomes)
 
 
 def _resolve(batch: _Batch, item: _Item, visiting: set[str]) -> Stored | _NewUnit | None:
@@ -175,7 +178,7 @@ def _resolve(batch: _Batch, item: _Item, visiting: set[str]) -> Stored | _NewUni
     if item.existing is None:
         if parent is None:
             return _fail(batch, item, "missing", "a new unit needs parent_code or parent_id", "parent_code")
-        item.unit = _NewUnit.under(data, parent)
+        item.unit = _NewUnit.under(data, parent, next(batch.unit_ids))
         return item.unit
     return _plan_update(item)
 
