@@ -19,9 +19,9 @@ generic plan for a directive search cannot see the search word, and took 20 ms w
 plan took 0.2. That pool is asyncpg's own, without SQLAlchemy: checking a connection out and in
 through SQLAlchemy cost more CPU than the statement.
 
-The hottest write, a report submission, is one transaction on a fourth pool: writable, with the
-same fixed plans, and without SQLAlchemy (`driver_transaction`). It commits once when the
-endpoint returns, like the session, but its statements are DriverStatements only.
+The hottest write, a report submission, runs on a fourth pool: writable, with the same fixed
+plans, and without SQLAlchemy or a transaction of its own (`write_connection`). Its statements
+are DriverStatements only, and the one that writes is all-or-nothing by itself.
 """
 
 from collections.abc import AsyncIterator
@@ -108,7 +108,7 @@ class _FixedPlanConnection(asyncpg.Connection):  # type: ignore[misc]
 
 async def fixed_plan_pool(*, read_only: bool = True) -> asyncpg.Pool:
     """Connections on which every statement keeps one plan (see the module docstring): read-only for
-    the hottest reads, writable for `driver_transaction`."""
+    the hottest reads, writable for `write_connection`."""
     pool = _fixed_plan_pools.get(read_only)
     if pool is None:
         settings = get_settings()
@@ -153,19 +153,21 @@ async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
 Session = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
 
 
-async def driver_transaction() -> AsyncIterator[asyncpg.Connection]:
-    """The request's transaction as a bare asyncpg connection, committed once if the endpoint succeeds.
+async def write_connection() -> AsyncIterator[asyncpg.Connection]:
+    """A bare asyncpg connection on the fixed-plan write pool, outside any transaction: each statement
+    commits on its own.
 
-    For the hottest write (a report submission), whose few statements are all DriverStatements:
-    SQLAlchemy's session, checkout and commit cost more CPU than its statements. The connection is
-    on the fixed-plan write pool, so its statements keep one plan without a SET per transaction.
+    For the hottest write (a report submission), which reads, decides, and writes with one statement
+    that checks the version it read: SQLAlchemy's session, checkout and commit cost more CPU than its
+    statements, and BEGIN and COMMIT would double its round trips. The pool's connections keep one
+    plan per statement without a SET per transaction.
     """
-    async with (await fixed_plan_pool(read_only=False)).acquire() as connection, connection.transaction():
+    async with (await fixed_plan_pool(read_only=False)).acquire() as connection:
         yield connection
 
 
-DriverTransaction = Annotated[asyncpg.Connection, Depends(driver_transaction, scope="function")]
-# What a DriverStatement runs in: a session's transaction, or a driver_transaction's connection.
+WriteConnection = Annotated[asyncpg.Connection, Depends(write_connection, scope="function")]
+# What a DriverStatement runs in: a session's transaction, or a bare connection (write_connection's).
 InTransaction = AsyncSession | asyncpg.Connection
 
 
@@ -225,15 +227,15 @@ class DriverStatement:
         return [params[name] if name in params else self.fixed[name] for name in self.names]
 
     async def fetchrow(self, within: InTransaction, **params: Any) -> asyncpg.Record | None:
-        """The first row, in the session's (or driver transaction's) transaction."""
+        """The first row, in the session's transaction (or on the bare connection)."""
         return await (await _in_transaction(within)).fetchrow(self.sql, *self._args(params))
 
     async def fetchval(self, within: InTransaction, **params: Any) -> Any:
-        """The first column of the first row, in the session's (or driver transaction's) transaction."""
+        """The first column of the first row, in the session's transaction (or on the bare connection)."""
         return await (await _in_transaction(within)).fetchval(self.sql, *self._args(params))
 
     async def execute(self, within: InTransaction, **params: Any) -> None:
-        """Run it in the session's (or driver transaction's) transaction."""
+        """Run it in the session's transaction (or on the bare connection)."""
         await (await _in_transaction(within)).execute(self.sql, *self._args(params))
 
     async def read_one(self, **params: Any) -> asyncpg.Record | None:

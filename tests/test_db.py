@@ -1,11 +1,12 @@
 """The unit of work: writes commit together; read requests run on read-only, autocommit connections."""
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from app.db import DriverStatement, driver_connection, driver_transaction, plan_once, read_sessionmaker, sessionmaker
+from app.db import DriverStatement, driver_connection, plan_once, read_sessionmaker, sessionmaker, write_connection
 from tests.fixtures import Province
 
 
@@ -87,27 +88,24 @@ async def test_plan_once_lasts_for_the_transaction_only(db: str) -> None:
         assert await session.scalar(text("SHOW plan_cache_mode")) == "auto"  # the next transaction, same connection
 
 
-async def test_a_driver_transaction_commits_once_on_success_and_writes_nothing_on_failure(db: str) -> None:
-    """The report endpoint's unit of work: the same all-or-nothing as a session, on a writable fixed-plan connection."""
-    insert = DriverStatement.of(text("INSERT INTO unit_kinds (code, name) VALUES (:code, 'Probe')"))
+async def test_a_write_connection_commits_each_statement_on_its_own(db: str) -> None:
+    """The report endpoint's connection: writable, fixed plans, no transaction around its statements,
+    so each is all-or-nothing by itself and nothing waits for the endpoint to return."""
+    insert = DriverStatement.of(text("INSERT INTO unit_kinds (code, name) VALUES (:code, :name)"))
     count = DriverStatement.of(text("SELECT count(*) FROM unit_kinds WHERE code LIKE 'probe%'"))
     settings = DriverStatement.of(text("SELECT current_setting('plan_cache_mode') || '/' || current_setting('transaction_read_only')"))
 
-    unit_of_work = driver_transaction()
-    connection = await anext(unit_of_work)
+    connection_of_request = write_connection()
+    connection = await anext(connection_of_request)
     assert await settings.fetchval(connection) == "force_generic_plan/off"
-    await insert.execute(connection, code="probe-1")
-    await insert.execute(connection, code="probe-2")
-    assert (await count.read_all())[0][0] == 0  # not before the commit
-    with pytest.raises(StopAsyncIteration):
-        await anext(unit_of_work)
-    assert (await count.read_all())[0][0] == 2
-
-    failing = driver_transaction()
-    connection = await anext(failing)
-    await insert.execute(connection, code="probe-3")
+    assert not connection.is_in_transaction()
+    await insert.execute(connection, code="probe-1", name="Probe")
+    assert (await count.read_all())[0][0] == 1  # committed already, seen from another connection
+    with pytest.raises(asyncpg.NotNullViolationError):
+        await insert.execute(connection, code="probe-2", name=None)
+    await insert.execute(connection, code="probe-3", name="Probe")  # the failed statement left nothing open
     with pytest.raises(RuntimeError, match="endpoint failed"):
-        await failing.athrow(RuntimeError("endpoint failed"))
+        await connection_of_request.athrow(RuntimeError("endpoint failed"))
     assert (await count.read_all())[0][0] == 2
 
 
@@ -118,7 +116,7 @@ async def test_every_pool_runs_without_jit(db: str) -> None:
     for factory in (read_sessionmaker(), sessionmaker()):
         async with factory() as session:
             assert await session.scalar(text("SHOW jit")) == "off"
-    unit_of_work = driver_transaction()
-    assert await jit.fetchval(await anext(unit_of_work)) == "off"
+    connection_of_request = write_connection()
+    assert await jit.fetchval(await anext(connection_of_request)) == "off"
     with pytest.raises(StopAsyncIteration):
-        await anext(unit_of_work)
+        await anext(connection_of_request)

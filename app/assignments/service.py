@@ -67,8 +67,9 @@ _BY_ID_FOR_UPDATE = _BY_ID.with_for_update(of=Assignment)  # type: ignore[arg-ty
 # The same, locked, and whether the assignment's own unit is in the caller's subtree (`covers`), in one round trip.
 _OWN_UNIT = Assignment.unit_id.in_(UNITS_IN_BOUND_SCOPE).label("own_unit")  # type: ignore[attr-defined]
 _BY_ID_FOR_UNIT = _BY_ID_FOR_UPDATE.add_columns(_OWN_UNIT)
-# As a plain row, for a report: its submission writes with one statement and needs no ORM object.
-_ROW_FOR_UNIT = DriverStatement.of(_BY_ID_FOR_UPDATE.with_only_columns(*Assignment.__table__.columns, _OWN_UNIT))  # type: ignore[attr-defined]
+# As a plain row and unlocked, for a report: its submission writes with one statement, only if the
+# assignment's version is still the one read here (reports.service), and needs no ORM object.
+ROW_FOR_UNIT = _BY_ID.with_only_columns(*Assignment.__table__.columns, _OWN_UNIT)  # type: ignore[attr-defined]
 
 
 def timeliness_of(status: str, due_at: datetime, completed_at: datetime | None, now: datetime) -> Timeliness | None:
@@ -162,10 +163,11 @@ async def get_for_unit(session: AsyncSession, caller: Caller, assignment_id: UUI
     return row[0]
 
 
-async def row_for_unit(within: InTransaction, caller: Caller, assignment_id: UUID) -> asyncpg.Record:
-    """get_for_unit's assignment as a plain row, locked the same way, for writers that need no ORM object."""
+async def row_for_unit(within: InTransaction, read: DriverStatement, caller: Caller, assignment_id: UUID, **params: Any) -> asyncpg.Record:
+    """get_for_unit's assignment as a plain row, unlocked, read by `read` (ROW_FOR_UNIT and what else the
+    writer needs to know), for writers that need no ORM object."""
     caller.require(Role.member)
-    row = await _ROW_FOR_UNIT.fetchrow(within, assignment_id=assignment_id, scope_unit_id=caller.unit_id)
+    row = await read.fetchrow(within, assignment_id=assignment_id, scope_unit_id=caller.unit_id, **params)
     _require_own(assignment_id, None if row is None else row["own_unit"])
     assert row is not None
     return row

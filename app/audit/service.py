@@ -38,13 +38,19 @@ def record(
     )
 
 
-# The same entry as `record`, as SQL for statements that write it in the same round trip as the change
-# it records. Parameters: :audit_actor, :audit_action, :audit_entity_type, :audit_entity_id, :audit_unit,
-# :audit_request_id, :audit_changes (JSON text).
-INSERT_ONE = """
+def insert_one_for_each(cte: str) -> str:
+    """The entry `record` writes, as SQL for a data-modifying CTE that writes it in the same round trip
+    as the change it records: one entry for each row of the CTE named `cte`, so none if that wrote nothing.
+
+    Parameters: :audit_actor, :audit_action, :audit_entity_type, :audit_entity_id, :audit_unit,
+    :audit_request_id, :audit_changes (JSON text); each is cast, as a SELECT's values take no type from the table.
+    """
+    return f"""
     INSERT INTO audit_log (actor_key_id, action, entity_type, entity_id, unit_id, request_id, changes)
-    VALUES (:audit_actor, :audit_action, :audit_entity_type, :audit_entity_id, :audit_unit, :audit_request_id,
-            CAST(:audit_changes AS jsonb))
+    SELECT CAST(:audit_actor AS uuid), CAST(:audit_action AS varchar), CAST(:audit_entity_type AS varchar),
+           CAST(:audit_entity_id AS uuid), CAST(:audit_unit AS uuid), CAST(:audit_request_id AS varchar),
+           CAST(:audit_changes AS jsonb)
+    FROM {cte}
 """
 
 

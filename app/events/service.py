@@ -42,10 +42,12 @@ _ASSIGNMENT_EVENT_DATA = """jsonb_build_object('assignment_id', a.id, 'directive
                                   'unit_id', a.unit_id, 'role', a.role, 'due_at', a.due_at, 'period_start', a.period_start)"""
 _ASSIGNMENT_EVENT_SCOPE = "u.path || issuer.path || COALESCE(report_to.path, '{}')"
 
-# One event per assignment; each concerns the unit, the issuer and the report-to unit. Parameters:
-# :type, :ids (the assignments), :extra (a JSON object merged into each event's data). Also used as
-# a data-modifying CTE by statements that write more than events in one round trip.
-ASSIGNMENT_EVENTS_INSERT = f"""
+def assignment_events_insert(ids: str = "CAST(:ids AS uuid[])") -> str:
+    """One event per assignment in `ids` (SQL for a uuid[]); each concerns the unit, the issuer and the
+    report-to unit. Parameters: :type, :extra (a JSON object merged into each event's data), and :ids
+    by default. Also a data-modifying CTE for statements that write more than events in one round
+    trip; `ids` may then name another CTE's rows, so that no event is written when it wrote nothing."""
+    return f"""
     INSERT INTO events (type, data, scope)
     SELECT :type, {_ASSIGNMENT_EVENT_DATA} || CAST(:extra AS jsonb), {_ASSIGNMENT_EVENT_SCOPE}
     FROM assignments a
@@ -54,9 +56,12 @@ ASSIGNMENT_EVENTS_INSERT = f"""
     JOIN units issuer ON issuer.id = d.issuer_id
     JOIN tasks t ON t.id = a.task_id
     LEFT JOIN units report_to ON report_to.id = t.report_to_id
-    WHERE a.id = ANY(CAST(:ids AS uuid[]))
+    WHERE a.id = ANY({ids})
     ORDER BY a.id
 """
+
+
+_ASSIGNMENT_EVENTS_INSERT = assignment_events_insert()
 
 
 def assignment_events_params(event_type: str, assignment_ids: list[UUID], **extra: Any) -> dict[str, Any]:
@@ -67,7 +72,7 @@ async def record_for_assignments(session: AsyncSession, event_type: str, assignm
     """One event per assignment in a single statement; each concerns the unit, the issuer and the report-to unit."""
     if not assignment_ids:
         return
-    await session.execute(text(ASSIGNMENT_EVENTS_INSERT), assignment_events_params(event_type, assignment_ids, **extra))
+    await session.execute(text(_ASSIGNMENT_EVENTS_INSERT), assignment_events_params(event_type, assignment_ids, **extra))
 
 
 @dataclass(frozen=True, slots=True)

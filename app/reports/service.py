@@ -1,8 +1,9 @@
 """Report rules: what a unit may submit in each state, and the issuer side's decisions.
 
-The assignment and report rows are locked (SELECT ... FOR UPDATE) before any
-decision, so of two concurrent accept/return calls exactly one wins and the
-other sees the report already decided (409).
+A decision locks the assignment and report rows (SELECT ... FOR UPDATE) first, so of two
+concurrent accept/return calls exactly one wins and the other sees the report already
+decided (409). A submission locks nothing: it writes only if the assignment's version is
+still the one it was decided on (see submit_report).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
 import orjson
-from sqlalchemy import ColumnElement, bindparam, select, text
+from sqlalchemy import ColumnElement, String, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import etags
@@ -44,15 +46,57 @@ ALLOWED_FROM = {
 
 
 async def submit_report(within: InTransaction, caller: Caller, *, assignment_id: UUID, data: ReportCreate) -> ReportRead:
-    """A unit's report on its assignment, in a session's transaction (imports) or a driver transaction (the API).
+    """A unit's report on its assignment, over a bare connection (the API) or in a session's transaction (imports).
 
-    Every statement is a DriverStatement, so both run the same SQL. A report's few fixed statements
-    cost more to plan than to run: the API's driver transaction keeps one plan per connection, and a
-    session should be `plan_once` first.
+    Optimistic: the assignment is read without a lock, the report decided on what was read, and
+    written by one statement that changes nothing unless the assignment's version is still the one
+    read; if it is not, the report is decided again on the new state. Each report bumps the version,
+    so two concurrent reports can never both be decided on the same state. Over the API's bare
+    connection that is two round trips and no transaction of its own: BEGIN, a locked read and
+    COMMIT made a report twice as many, and round trips are most of its cost. Its fixed statements
+    cost more to plan than to run: the API's connection keeps one plan each, and a session should be
+    `plan_once` first.
     """
-    assignment = await assignments.row_for_unit(within, caller, assignment_id)
-    if data.external_id is not None:  # first: a re-sent report is recognised whatever the assignment's state now
-        await _ensure_new_external_id(within, assignment["unit_id"], data.external_id)
+    for _ in range(_ATTEMPTS):
+        assignment = await assignments.row_for_unit(
+            within, _ASSIGNMENT_FOR_REPORT, caller, assignment_id, external_id=data.external_id
+        )
+        report = _decided(assignment, data)
+        if await _write(within, caller, assignment, report):
+            return report
+    raise Conflict(f"Assignment {assignment_id} kept changing while this report was written; send it again.")
+
+
+# An attempt fails only when another report on the same assignment landed in between: ten at once on
+# one assignment is far beyond how a unit reports, so the bound only stops a retry that would never end.
+_ATTEMPTS = 10
+_EXTERNAL_ID_INDEX = "ix_reports_unit_external_id"
+
+# The assignment, whether the caller's unit holds it, and what decides a report besides its state:
+# a report the unit already sent with this external_id, an extension request awaiting a decision.
+_ASSIGNMENT_FOR_REPORT = DriverStatement.of(
+    assignments.ROW_FOR_UNIT.add_columns(
+        select(Report.id)
+        .where(Report.unit_id == Assignment.unit_id, Report.external_id == bindparam("external_id", type_=String))
+        .scalar_subquery()
+        .label("sent_report_id"),
+        select(Report.id)
+        .where(
+            Report.assignment_id == Assignment.id,
+            Report.kind == ReportKind.extension_request.value,
+            Report.status == ReportStatus.submitted.value,
+        )
+        .limit(1)
+        .scalar_subquery()
+        .label("pending_extension_id"),
+    )
+)
+
+
+def _decided(assignment: Mapping[str, Any], data: ReportCreate) -> ReportRead:
+    """The report, if the assignment as read accepts it; else the problem it would be."""
+    if assignment["sent_report_id"] is not None:  # first: a re-sent report is recognised whatever the assignment's state now
+        raise _already_sent(data.external_id, assignment["sent_report_id"])
     kind, before = data.kind, assignment["status"]
     if before not in ALLOWED_FROM[kind]:
         raise InvalidTransition(f"A {kind.value} report cannot be submitted while the assignment is {before}.", current_status=before)
@@ -61,42 +105,56 @@ async def submit_report(within: InTransaction, caller: Caller, *, assignment_id:
             "Coordinating units send no final report of their own; the assignment completes with the lead's.", current_status=before
         )
     if kind == ReportKind.extension_request:
-        await _check_extension_request(within, assignment, data)
-    now = utcnow()
-    report = ReportRead(
-        id=uuid4(), assignment_id=assignment_id, unit_id=assignment["unit_id"], kind=kind,
+        _check_extension_request(assignment, data)
+    return ReportRead(
+        id=uuid4(), assignment_id=assignment["id"], unit_id=assignment["unit_id"], kind=kind,
         status=ReportStatus.received if kind == ReportKind.progress else ReportStatus.submitted, external_id=data.external_id,
         content=data.content, figures=data.figures, attachments=[a.model_dump(mode="json") for a in data.attachments],
-        requested_due_at=data.requested_due_at, decision=None, decision_comment=None, decided_at=None, version=1, created_at=now,
+        requested_due_at=data.requested_due_at, decision=None, decision_comment=None, decided_at=None, version=1, created_at=utcnow(),
     )
-    status, submitted_at = _status_on_submit(assignment, kind, now)
-    touched = status != before or kind == ReportKind.progress
-    await _SUBMIT.execute(
-        within,
-        **_report_params(report, caller),
-        assignment_status=status, submitted_at=submitted_at,
-        version=assignment["version"] + 1 if touched else assignment["version"],
-        updated_at=now if touched else assignment["updated_at"],
-        **events.assignment_events_params(
-            "report.submitted", [assignment_id], report_id=str(report.id), kind=kind.value, assignment_status=status
-        ),
-        **audit.insert_one_params(
-            actor_key_id=caller.key_id, action="report.submitted", entity_type="report", entity_id=report.id,
-            unit_id=report.unit_id, changes={"kind": kind.value, "assignment_status": [before, status]},
-        ),
-    )
-    return report
 
 
-_BY_EXTERNAL_ID = DriverStatement.of(
-    select(Report.id).where(Report.unit_id == bindparam("unit_id"), Report.external_id == bindparam("external_id"))
-)
+def _already_sent(external_id: str | None, existing: UUID | None) -> Conflict:
+    extra = {} if existing is None else {"existing_id": str(existing)}
+    return Conflict(f"This unit already sent report {external_id!r}.", field="external_id", **extra)
 
 
-async def _ensure_new_external_id(within: InTransaction, unit_id: UUID, external_id: str) -> None:
-    existing = await _BY_EXTERNAL_ID.fetchval(within, unit_id=unit_id, external_id=external_id)
-    if existing is not None:
-        raise Conflict(f"This unit already sent report {external_id!r}.", existing_id=str(existing), field="external_id")
+def _check_extension_request(assignment: Mapping[str, Any], data: ReportCreate) -> None:
+    assert data.requested_due_at is not None
+    if data.requested_due_at <= assignment["due_at"]:
+        raise ValidationProblem.for_field("requested_due_at", "must be later than the current deadline", "not_later")
+    pending = assignment["pending_extension_id"]
+    if pending is not None:
+        raise InvalidTransition(
+            f"Extension request {pending} is still awaiting a decision.", current_status=assignment["status"], pending_report_id=str(pending)
+        )
+
+
+async def _write(within: InTransaction, caller: Caller, assignment: Mapping[str, Any], report: ReportRead) -> bool:
+    """Write the report, the assignment's new state, the event and the audit entry; False (and nothing
+    written) if the assignment changed since it was read."""
+    before = assignment["status"]
+    status, submitted_at = _status_on_submit(assignment, report.kind, report.created_at)
+    try:
+        written = await _SUBMIT.fetchval(
+            within,
+            **_report_params(report, caller),
+            assignment_status=status, submitted_at=submitted_at, read_version=assignment["version"], updated_at=report.created_at,
+            **events.assignment_events_params(
+                "report.submitted", [report.assignment_id], report_id=str(report.id), kind=report.kind.value, assignment_status=status
+            ),
+            **audit.insert_one_params(
+                actor_key_id=caller.key_id, action="report.submitted", entity_type="report", entity_id=report.id,
+                unit_id=report.unit_id, changes={"kind": report.kind.value, "assignment_status": [before, status]},
+            ),
+        )
+    except asyncpg.UniqueViolationError as exc:
+        # The same report sent twice at once: the other one is in. (Its id is not read here: in an
+        # import's transaction, nothing can be read after a failed statement.)
+        if exc.constraint_name != _EXTERNAL_ID_INDEX:
+            raise
+        raise _already_sent(report.external_id, None) from exc
+    return bool(written)
 
 
 def _status_on_submit(assignment: Mapping[str, Any], kind: ReportKind, now: datetime) -> tuple[str, datetime | None]:
@@ -110,23 +168,28 @@ def _status_on_submit(assignment: Mapping[str, Any], kind: ReportKind, now: date
     return assignment["status"], assignment["submitted_at"]
 
 
-# A report, the assignment's new state, its event and its audit entry: one statement, one round trip
-# (a submission was seven round trips with BEGIN and COMMIT, and round trips are most of its cost),
-# compiled once and run straight on the driver. The event reads the assignment's unchanging columns,
-# so seeing the row before this statement's UPDATE is right.
+# The assignment's new state if its version is still the one read, and only then the report, its event
+# and its audit entry: one statement, compiled once and run straight on the driver. The event reads
+# the assignment's unchanging columns, so seeing the row before this statement's UPDATE is right.
+# (The report's values are cast: a SELECT's values take no type from the table they go into.)
 _SUBMIT_SQL = f"""
-    WITH report AS (
+    WITH assignment AS (
+        UPDATE assignments SET status = :assignment_status, submitted_at = :submitted_at, version = version + 1,
+                               updated_at = :updated_at
+        WHERE id = :assignment_id AND version = :read_version
+        RETURNING id
+    ), report AS (
         INSERT INTO reports (id, assignment_id, unit_id, kind, external_id, status, content, figures, attachments,
                              requested_due_at, submitted_by_key_id, version, created_at)
-        VALUES (:id, :assignment_id, :unit_id, :kind, :external_id, :status, :content, CAST(:figures AS jsonb),
-                CAST(:attachments AS jsonb), :requested_due_at, :submitted_by_key_id, :report_version, :created_at)
-    ), assignment AS (
-        UPDATE assignments SET status = :assignment_status, submitted_at = :submitted_at, version = :version, updated_at = :updated_at
-        WHERE id = :assignment_id
-    ), event AS ({events.ASSIGNMENT_EVENTS_INSERT}
-    ), audit AS ({audit.INSERT_ONE}
+        SELECT CAST(:id AS uuid), assignment.id, CAST(:unit_id AS uuid), CAST(:kind AS varchar), CAST(:external_id AS varchar),
+               CAST(:status AS varchar), CAST(:content AS text), CAST(:figures AS jsonb), CAST(:attachments AS jsonb),
+               CAST(:requested_due_at AS timestamptz), CAST(:submitted_by_key_id AS uuid), CAST(:report_version AS integer),
+               CAST(:created_at AS timestamptz)
+        FROM assignment
+    ), event AS ({events.assignment_events_insert(ids="ARRAY(SELECT id FROM assignment)")}
+    ), audit AS ({audit.insert_one_for_each("assignment")}
     )
-    SELECT 1
+    SELECT count(*) FROM assignment
 """
 _SUBMIT = DriverStatement.of(text(_SUBMIT_SQL))
 
@@ -139,26 +202,6 @@ def _report_params(report: ReportRead, caller: Caller) -> dict[str, Any]:
         "attachments": orjson.dumps(report.attachments).decode(), "requested_due_at": report.requested_due_at,
         "submitted_by_key_id": caller.key_id, "report_version": report.version, "created_at": report.created_at,
     }
-
-
-_PENDING_EXTENSION = DriverStatement.of(
-    select(Report.id).where(
-        Report.assignment_id == bindparam("assignment_id"),
-        Report.kind == ReportKind.extension_request.value,
-        Report.status == ReportStatus.submitted.value,
-    )
-)
-
-
-async def _check_extension_request(within: InTransaction, assignment: Mapping[str, Any], data: ReportCreate) -> None:
-    assert data.requested_due_at is not None
-    if data.requested_due_at <= assignment["due_at"]:
-        raise ValidationProblem.for_field("requested_due_at", "must be later than the current deadline", "not_later")
-    pending = await _PENDING_EXTENSION.fetchval(within, assignment_id=assignment["id"])
-    if pending is not None:
-        raise InvalidTransition(
-            f"Extension request {pending} is still awaiting a decision.", current_status=assignment["status"], pending_report_id=str(pending)
-        )
 
 
 async def _issuer_side(session: AsyncSession, caller: Caller, assignment: Assignment) -> bool:

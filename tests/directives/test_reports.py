@@ -205,6 +205,92 @@ async def test_report_submission_is_idempotent(client: httpx.AsyncClient, issued
     assert len(listed.json()["items"]) == 1
 
 
+async def _report_writes(assignment_id: str) -> tuple[object, ...]:
+    """The assignment's version and its reports, report events and report audit entries."""
+    rows = await sql(
+        "SELECT (SELECT version FROM assignments WHERE id = $1), (SELECT count(*) FROM reports WHERE assignment_id = $1), "
+        "(SELECT count(*) FROM events WHERE type = 'report.submitted' AND data->>'assignment_id' = $1::text), "
+        "(SELECT count(*) FROM audit_log a JOIN reports r ON r.id = a.entity_id "
+        " WHERE a.action = 'report.submitted' AND r.assignment_id = $1)",
+        UUID(assignment_id),
+    )
+    return tuple(rows[0])
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_every_report_moves_the_assignments_version(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    """Even one that leaves its status as it was: a report decided on a state must not land on another."""
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    await submit(client, sector.auth("DV01"), dv01["id"], kind="progress")
+    version, *_ = await _report_writes(dv01["id"])
+    asked = await submit(client, sector.auth("DV01"), dv01["id"], kind="extension_request", requested_due_at=local("2018-12-01 00:00").isoformat())
+    assert asked.status_code == 201
+    assert await _report_writes(dv01["id"]) == (version + 1, 2, 2, 2)
+    assert (await assignment_of(sector, "DV01", d_id))["status"] == "in_progress"
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_concurrent_reports_on_one_assignment_all_land_once(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    """Submissions lock nothing: one decided on a state another has changed is decided again, not lost or doubled."""
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    version, *_ = await _report_writes(dv01["id"])
+    results = await asyncio.gather(*[
+        submit(client, sector.auth("DV01"), dv01["id"], kind="progress", content=f"Báo cáo {n}") for n in range(6)
+    ])
+    assert [r.status_code for r in results] == [201] * 6
+    assert await _report_writes(dv01["id"]) == (version + 6, 6, 6, 6)
+    listed = await client.get("/v1/reports", params={"assignment_id": dv01["id"]}, headers=sector.auth("DV01"))
+    assert sorted(r["content"] for r in listed.json()["items"]) == [f"Báo cáo {n}" for n in range(6)]
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_of_two_concurrent_extension_requests_one_awaits_a_decision(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    later = [local(day).isoformat() for day in ("2018-12-01 00:00", "2018-12-15 00:00")]
+    results = await asyncio.gather(*[
+        submit(client, sector.auth("DV01"), dv01["id"], kind="extension_request", requested_due_at=day) for day in later
+    ])
+    assert sorted(r.status_code for r in results) == [201, 409]
+    refused = next(r for r in results if r.status_code == 409).json()
+    accepted = next(r for r in results if r.status_code == 201).json()
+    assert refused["pending_report_id"] == accepted["id"]
+    pending = await sql("SELECT count(*) FROM reports WHERE assignment_id = $1 AND kind = 'extension_request'", UUID(dv01["id"]))
+    assert pending[0][0] == 1
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_a_resent_external_id_names_the_report_it_sent(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    first = await submit(client, sector.auth("DV01"), dv01["id"], kind="progress", external_id="HIS-7")
+    before = await _report_writes(dv01["id"])
+    again = await submit(client, sector.auth("DV01"), dv01["id"], kind="final", external_id="HIS-7")
+    assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
+    assert (again.json()["field"], again.json()["existing_id"]) == ("external_id", first.json()["id"])
+    assert await _report_writes(dv01["id"]) == before
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_one_external_id_sent_at_once_on_two_assignments_lands_once(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    """The unit's external_id is unique across its assignments: the database decides between two in flight."""
+    sector, d_id = issued
+    other_body = {**directive_2206(), "number": "2207"}
+    other = await create_directive(client, sector.auth("root_issuer"), other_body)
+    await client.post(f"/v1/directives/{other['id']}/issue", headers=sector.auth("root_issuer"))
+    ids = [(await assignment_of(sector, "DV01", d))["id"] for d in (d_id, other["id"])]
+    before = [await _report_writes(a) for a in ids]
+    results = await asyncio.gather(*[submit(client, sector.auth("DV01"), a, kind="progress", external_id="HIS-8") for a in ids])
+    assert sorted(r.status_code for r in results) == [201, 409]
+    assert next(r for r in results if r.status_code == 409).json()["field"] == "external_id"
+    after = [await _report_writes(a) for a in ids]
+    assert sorted(a[1] - b[1] for a, b in zip(after, before, strict=True)) == [0, 1]  # one report in all
+    assert sorted(a[2] - b[2] for a, b in zip(after, before, strict=True)) == [0, 1]  # and one event
+    assert sorted(a[0] - b[0] for a, b in zip(after, before, strict=True)) == [0, 1]  # one version moved
+
+
 @time_machine.travel(local("2018-10-01 09:00"), tick=False)
 async def test_attachment_must_be_a_link(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
     sector, d_id = issued
