@@ -95,17 +95,16 @@ async def test_a_write_connection_commits_each_statement_on_its_own(db: str) -> 
     count = DriverStatement.of(text("SELECT count(*) FROM unit_kinds WHERE code LIKE 'probe%'"))
     settings = DriverStatement.of(text("SELECT current_setting('plan_cache_mode') || '/' || current_setting('transaction_read_only')"))
 
-    connection_of_request = write_connection()
-    connection = await anext(connection_of_request)
-    assert await settings.fetchval(connection) == "force_generic_plan/off"
-    assert not connection.is_in_transaction()
-    await insert.execute(connection, code="probe-1", name="Probe")
-    assert (await count.read_all())[0][0] == 1  # committed already, seen from another connection
-    with pytest.raises(asyncpg.NotNullViolationError):
-        await insert.execute(connection, code="probe-2", name=None)
-    await insert.execute(connection, code="probe-3", name="Probe")  # the failed statement left nothing open
     with pytest.raises(RuntimeError, match="endpoint failed"):
-        await connection_of_request.athrow(RuntimeError("endpoint failed"))
+        async with write_connection() as connection:
+            assert await settings.fetchval(connection) == "force_generic_plan/off"
+            assert not connection.is_in_transaction()
+            await insert.execute(connection, code="probe-1", name="Probe")
+            assert (await count.read_all())[0][0] == 1  # committed already, seen from another connection
+            with pytest.raises(asyncpg.NotNullViolationError):
+                await insert.execute(connection, code="probe-2", name=None)
+            await insert.execute(connection, code="probe-3", name="Probe")  # the failed statement left nothing open
+            raise RuntimeError("endpoint failed")
     assert (await count.read_all())[0][0] == 2
 
 
@@ -116,7 +115,5 @@ async def test_every_pool_runs_without_jit(db: str) -> None:
     for factory in (read_sessionmaker(), sessionmaker()):
         async with factory() as session:
             assert await session.scalar(text("SHOW jit")) == "off"
-    connection_of_request = write_connection()
-    assert await jit.fetchval(await anext(connection_of_request)) == "off"
-    with pytest.raises(StopAsyncIteration):
-        await anext(connection_of_request)
+    async with write_connection() as connection:
+        assert await jit.fetchval(connection) == "off"

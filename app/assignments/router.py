@@ -10,7 +10,7 @@ from app.assignments import inbox, service
 from app.assignments.models import AssignmentStatus, Timeliness
 from app.assignments.schemas import AssignmentRead, InboxItem
 from app.auth.deps import CurrentCaller
-from app.db import Session, WriteConnection
+from app.db import Session, write_connection
 from app.pagination import Cursor, Limit, Page
 from app.reports import service as reports
 from app.reports.schemas import ReportCreate, ReportRead
@@ -52,5 +52,6 @@ async def acknowledge(assignment_id: UUID, session: Session, caller: CurrentCall
 
 
 @router.post("/assignments/{assignment_id}/reports", status_code=status.HTTP_201_CREATED)
-async def submit_report(assignment_id: UUID, body: ReportCreate, connection: WriteConnection, caller: CurrentCaller) -> ReportRead:
-    return await reports.submit_report(connection, caller, assignment_id=assignment_id, data=body)
+async def submit_report(assignment_id: UUID, body: ReportCreate, caller: CurrentCaller) -> ReportRead:
+    async with write_connection() as connection:
+        return await reports.submit_report(connection, caller, assignment_id=assignment_id, data=body)
