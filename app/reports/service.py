@@ -2,8 +2,8 @@
 
 A decision locks the assignment and report rows (SELECT ... FOR UPDATE) first, so of two
 concurrent accept/return calls exactly one wins and the other sees the report already
-decided (409). A submission locks nothing: it writes only if the assignment's version is
-still the one it was decided on (see submit_report).
+decided (409). A submission takes no lock before it writes: it writes only if the
+assignment's version is still the one it was decided on (see submit_report).
 """
 
 from __future__ import annotations
