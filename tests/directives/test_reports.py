@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from uuid import UUID
 
 import httpx
 import pytest
 import time_machine
 
+from app.reports import service as reports_service
 from tests.directives.helpers import assignment_of, build_sector, create_directive, directive_2206, local
 from tests.fixtures import Province, sql
 
@@ -228,6 +230,35 @@ async def test_every_report_moves_the_assignments_version(client: httpx.AsyncCli
     assert asked.status_code == 201
     assert await _report_writes(dv01["id"]) == (version + 1, 2, 2, 2)
     assert (await assignment_of(sector, "DV01", d_id))["status"] == "in_progress"
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_a_report_decided_on_a_state_that_changed_is_decided_again(  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, issued, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the unit's read and its write the issuer completes the assignment: the progress report,
+    allowed on the state read, must not land on the new one (nor put `completed` back to `submitted`)."""
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    final = (await submit(client, sector.auth("DV01"), dv01["id"], kind="final")).json()
+    real_write = reports_service._write
+    written: list[bool] = []
+
+    async def issuer_accepts_first(*args: Any, **kwargs: Any) -> bool:
+        if not written:
+            accepted = await client.post(f"/v1/reports/{final['id']}/accept", json={}, headers=sector.auth("root_issuer"))
+            assert accepted.status_code == 200
+        written.append(await real_write(*args, **kwargs))
+        return written[-1]
+
+    monkeypatch.setattr(reports_service, "_write", issuer_accepts_first)
+    version, reports_before, *_ = await _report_writes(dv01["id"])
+    late = await submit(client, sector.auth("DV01"), dv01["id"], kind="progress")
+    assert written == [False]  # decided on `submitted`, refused at the write, decided again on `completed`
+    assert late.status_code == 409 and late.json()["current_status"] == "completed"
+    after = await _report_writes(dv01["id"])
+    assert after[:2] == (version + 1, reports_before)  # the accept's version move, no new report
+    assert (await assignment_of(sector, "DV01", d_id))["status"] == "completed"
 
 
 @time_machine.travel(local("2018-10-01 09:00"), tick=False)
