@@ -262,6 +262,29 @@ async def test_a_report_decided_on_a_state_that_changed_is_decided_again(  # typ
 
 
 @time_machine.travel(local("2018-10-01 09:00"), tick=False)
+async def test_a_report_that_never_finds_the_state_it_read_gives_up_with_409(  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, issued, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each write finds the assignment changed again: after a bounded number of attempts the unit is
+    told to send again, and nothing was written."""
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    attempts: list[int] = []
+
+    async def always_changed(*args: Any, **kwargs: Any) -> bool:
+        attempts.append(1)
+        return False
+
+    monkeypatch.setattr(reports_service, "_write", always_changed)
+    before = await _report_writes(dv01["id"])
+    response = await submit(client, sector.auth("DV01"), dv01["id"], kind="progress")
+    assert response.status_code == 409 and response.headers["content-type"] == "application/problem+json"
+    assert "send it again" in response.json()["detail"]
+    assert len(attempts) == reports_service._ATTEMPTS
+    assert await _report_writes(dv01["id"]) == before
+
+
+@time_machine.travel(local("2018-10-01 09:00"), tick=False)
 async def test_concurrent_reports_on_one_assignment_all_land_once(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
     """Submissions lock nothing: one decided on a state another has changed is decided again, not lost or doubled."""
     sector, d_id = issued
