@@ -4,7 +4,7 @@ import enum
 from datetime import date, datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import Column, Date, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlmodel import Field, SQLModel
 
@@ -42,12 +42,17 @@ class Assignment(SQLModel, table=True):
         Index("ix_assignments_unit_due", "unit_id", "due_at", "id", postgresql_include=["status", "completed_at", "directive_id"]),
         Index("ix_assignments_directive", "directive_id", "unit_id"),
         Index("ix_assignments_open_due", "due_at", postgresql_where=text("status IN ('pending','in_progress','submitted','blocked')")),
+        # The task, and that it belongs to the assignment's directive, in one check (a task's
+        # directive exists by the task's own key).
+        ForeignKeyConstraint(
+            ["directive_id", "task_id"], ["tasks.directive_id", "tasks.id"], name="fk_assignments_directive_task_tasks"
+        ),
     )
 
     id: UUID = Field(default_factory=uuid4, sa_column=Column(PgUUID(as_uuid=True), primary_key=True))
     # No index of its own: uq_assignments_task_unit_period leads with task_id.
-    task_id: UUID = Field(sa_column=Column(PgUUID(as_uuid=True), ForeignKey("tasks.id"), nullable=False))
-    directive_id: UUID = Field(sa_column=Column(PgUUID(as_uuid=True), ForeignKey("directives.id"), nullable=False))
+    task_id: UUID = Field(sa_column=Column(PgUUID(as_uuid=True), nullable=False))
+    directive_id: UUID = Field(sa_column=Column(PgUUID(as_uuid=True), nullable=False))
     unit_id: UUID = Field(sa_column=Column(PgUUID(as_uuid=True), ForeignKey("units.id"), nullable=False))
     role: str = Field(sa_column=Column(String(16), nullable=False))
     period_start: date | None = Field(default=None, sa_column=Column(Date, nullable=True))

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text
+from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlmodel import Field, SQLModel
@@ -33,12 +33,16 @@ class Task(SQLModel, table=True):
     """One task of a directive. The deadline is kept as given and resolved to an instant at issue."""
 
     __tablename__ = "tasks"
-    # Tasks reporting to a unit, with their ids: one of the three ways an assignment is visible (index-only).
-    __table_args__ = (Index("ix_tasks_report_to_id", "report_to_id", "id"),)
+    __table_args__ = (
+        # Tasks reporting to a unit, with their ids: one of the three ways an assignment is visible (index-only).
+        Index("ix_tasks_report_to_id", "report_to_id", "id"),
+        # A directive's tasks; unique so that an assignment's key can name its task and directive together.
+        UniqueConstraint("directive_id", "id", name="uq_tasks_directive_id_id"),
+    )
 
     id: UUID = Field(default_factory=uuid4, sa_column=Column(PgUUID(as_uuid=True), primary_key=True))
     directive_id: UUID = Field(
-        sa_column=Column(PgUUID(as_uuid=True), ForeignKey("directives.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=Column(PgUUID(as_uuid=True), ForeignKey("directives.id", ondelete="CASCADE"), nullable=False)
     )
     position: int = Field(sa_column=Column(Integer, nullable=False))
     ordinal: str = Field(sa_column=Column(String(16), nullable=False))

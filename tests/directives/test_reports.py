@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import httpx
 import pytest
 import time_machine
@@ -364,3 +365,16 @@ async def test_audit_trail_records_decisions_for_admins(client: httpx.AsyncClien
     assert (await client.get("/v1/audit", headers=province.auth("root_issuer"))).status_code == 403
     scoped = await client.get("/v1/audit", params={"entity_id": report["id"]}, headers=province.auth("centre_admin"))
     assert scoped.json()["items"] == []
+
+
+async def test_an_assignment_belongs_to_its_tasks_directive(client: httpx.AsyncClient, issued) -> None:  # type: ignore[no-untyped-def]
+    """One foreign key holds an assignment's task and directive together: neither can point elsewhere."""
+    sector, d_id = issued
+    dv01 = await assignment_of(sector, "DV01", d_id)
+    other = await create_directive(client, sector.auth("root_issuer"), {**directive_2206(), "number": "2207"})
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="fk_assignments_directive_task_tasks"):
+        await sql("UPDATE assignments SET directive_id = $1 WHERE id = $2", UUID(other["id"]), UUID(dv01["id"]))
+    other_task = (await sql("SELECT id FROM tasks WHERE directive_id = $1 LIMIT 1", UUID(other["id"])))[0]["id"]
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="fk_assignments_directive_task_tasks"):
+        await sql("UPDATE assignments SET task_id = $1 WHERE id = $2", other_task, UUID(dv01["id"]))
+    assert [r["directive_id"] for r in await sql("SELECT directive_id FROM assignments WHERE id = $1", UUID(dv01["id"]))] == [UUID(d_id)]
