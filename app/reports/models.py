@@ -31,12 +31,16 @@ class DifficultyDecision(enum.StrEnum):
     keep = "keep"  # carry on with the same deadline
 
 
+# The unique index on a unit's own ids for its reports; a submission names it when a resend races it.
+EXTERNAL_ID_INDEX = "ix_reports_unit_external_id"
+
+
 class Report(SQLModel, table=True):
     __tablename__ = "reports"
     __table_args__ = (
         Index("ix_reports_assignment_created", "assignment_id", "created_at"),
         # The client's own id for a report: a re-sent or re-imported report is recognised, not doubled.
-        Index("ix_reports_unit_external_id", "unit_id", "external_id", unique=True, postgresql_where=text("external_id IS NOT NULL")),
+        Index(EXTERNAL_ID_INDEX, "unit_id", "external_id", unique=True, postgresql_where=text("external_id IS NOT NULL")),
     )
 
     id: UUID = Field(default_factory=uuid4, sa_column=Column(PgUUID(as_uuid=True), primary_key=True))

@@ -30,7 +30,7 @@ from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, Validat
 from app.escalation import arming, scan
 from app.events import service as events
 from app.pagination import newest_first
-from app.reports.models import DifficultyDecision, Report, ReportKind, ReportStatus
+from app.reports.models import EXTERNAL_ID_INDEX, DifficultyDecision, Report, ReportKind, ReportStatus
 from app.reports.schemas import ReportAccept, ReportCreate, ReportRead, ReportReturn
 from app.tasks.models import AssignmentRole, Task
 from app.timeutil import utcnow
@@ -70,7 +70,6 @@ async def submit_report(within: InTransaction, caller: Caller, *, assignment_id:
 # An attempt fails only when another report on the same assignment landed in between: ten at once on
 # one assignment is far beyond how a unit reports, so the bound only stops a retry that would never end.
 _ATTEMPTS = 10
-_EXTERNAL_ID_INDEX = "ix_reports_unit_external_id"
 
 # The assignment, whether the caller's unit holds it, and what decides a report besides its state:
 # a report the unit already sent with this external_id, an extension request awaiting a decision.
@@ -151,7 +150,7 @@ async def _write(within: InTransaction, caller: Caller, assignment: Mapping[str,
     except asyncpg.UniqueViolationError as exc:
         # The same report sent twice at once: the other one is in. (Its id is not read here: in an
         # import's transaction, nothing can be read after a failed statement.)
-        if exc.constraint_name != _EXTERNAL_ID_INDEX:
+        if exc.constraint_name != EXTERNAL_ID_INDEX:
             raise
         raise _already_sent(report.external_id, None) from exc
     return bool(written)
