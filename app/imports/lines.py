@@ -66,10 +66,15 @@ class Applier:
     next batch on a connection of its own while the database applies the current one. `apply`
     writes a batch in the job's transaction, given what `prepare` made of exactly those lines, or
     None, in which case it prepares them itself. A kind with nothing worth preparing has no `prepare`.
+
+    With `overlap`, a batch's transaction may start while the one before it is still being written:
+    its lines never wait for the other's rows, except where both name the same key, and then the
+    later batch fails on the unique index and its lines are applied again one by one.
     """
 
     apply: Apply
     prepare: Prepare | None = None
+    overlap: bool = False
 
 
 def _join(prefix: str, name: str | None) -> str | None:

@@ -237,7 +237,10 @@ async def run(lease: Lease, applier: Applier, *, max_seconds: float = 600.0) -> 
     ahead: Ahead | None = None
     try:
         while time.monotonic() - started < max_seconds:
-            step, ahead = await _run_batch(lease, applier, size, ahead)
+            if applier.overlap:
+                step = await _overlapped_pass(lease, applier, size, deadline=started + max_seconds)
+            else:
+                step, ahead = await _run_batch(lease, applier, size, ahead)
             if step is None:
                 return False
             if step >= 0:
@@ -274,15 +277,102 @@ async def _run_batch(
         if size == 1:
             return await _fail_poison_line(lease), None
         log.exception("import batch failed; retrying its lines one by one", extra={"import_id": str(lease.job_id)})
-        total = 0
-        for _ in range(size):
-            step = await run_batch(lease, applier, 1)
-            if step is None:
-                return None, None
-            if step < 0:
+        return await _one_by_one(lease, applier, size), None
+
+
+async def _one_by_one(lease: Lease, applier: Applier, count: int) -> int | None:
+    """The first `count` pending lines, each in its own transaction (a line that still raises fails alone)."""
+    total = 0
+    for _ in range(count):
+        step = await run_batch(lease, applier, 1)
+        if step is None:
+            return None
+        if step < 0:
+            break
+        total += step
+    return total
+
+
+async def _overlapped_pass(lease: Lease, applier: Applier, size: int, *, deadline: float) -> int | None:
+    """The pending lines in file order, batch by batch, each batch's transaction starting while the one before commits.
+
+    The worker prepares batch N+1 while the database writes batch N, then starts N+1's transaction
+    before N has committed, so the database works on both and the worker's Python overlaps them.
+    Returns the lines given a final outcome (-1 when none was pending, None if the lease was lost).
+    If a batch raises, the batch after it is let finish, the failed batch's lines are applied one by
+    one, and the pass ends; the next pass starts again from the first line still pending.
+    """
+    total, after = 0, 0
+    writing: list[asyncio.Task[int | None]] = []  # at most two: the batch committing and the one after it
+    try:
+        while time.monotonic() < deadline:
+            async with sessionmaker()() as session:
+                lines = await _pending_lines(session, lease, size, after=after)
+                prepared = await _prepare_or_none(session, lease, applier, lines) if lines else None
+            if not lines:
                 break
+            writing.append(asyncio.create_task(_write_overlapped(lease, applier, after, lines, prepared)))
+            after = lines[-1].line_no
+            if len(writing) == 2:
+                step = await writing.pop(0)
+                if step is None:
+                    return None
+                total += step
+        while writing:
+            step = await writing.pop(0)
+            if step is None:
+                return None
             total += step
-        return total, None
+    except Exception:
+        log.exception("import batch failed; retrying its lines one by one", extra={"import_id": str(lease.job_id)})
+        total += sum(s for s in await asyncio.gather(*writing, return_exceptions=True) if isinstance(s, int))
+        writing.clear()
+        singles = await _one_by_one(lease, applier, size)
+        return None if singles is None else total + singles
+    finally:
+        for task in writing:  # only when cancelled: their transactions roll back
+            task.cancel()
+        await asyncio.gather(*writing, return_exceptions=True)
+    return total if total or after else -1
+
+
+async def _prepare_or_none(session: AsyncSession, lease: Lease, applier: Applier, lines: list[StagedLine]) -> Any | None:
+    if applier.prepare is None:
+        return None
+    try:
+        return await applier.prepare(session, lease.caller, lines)
+    except Exception:
+        log.exception("preparing an import batch ahead failed; it is prepared again in its transaction")
+        return None
+
+
+class _LeaseLost(Exception):
+    """Raised inside a batch's transaction to roll it back: another worker holds the job now."""
+
+
+async def _write_overlapped(
+    lease: Lease, applier: Applier, after: int, lines: list[StagedLine], prepared: Any | None
+) -> int | None:
+    """One batch of an overlapped pass: the pending lines after `after`, with what was prepared for `lines`.
+
+    The job row is not locked up front, or the next batch would wait for this one to commit: the
+    lease is read at the start and checked again by the last statement, which updates the job's
+    counters only while the lease is still this worker's (and rolls everything back otherwise).
+    """
+    try:
+        async with sessionmaker()() as session, session.begin():
+            if not await _still_held(session, lease, lock=False):
+                return None
+            pending = await _pending_lines(session, lease, len(lines), after=after)
+            if not pending:
+                return 0
+            same = [line.line_no for line in pending] == [line.line_no for line in lines]
+            outcomes = await applier.apply(session, lease.caller, pending, prepared if same else None)
+            if not await _record_outcomes(session, lease, outcomes):
+                raise _LeaseLost
+            return sum(1 for o in outcomes if o.status != LineStatus.deferred)
+    except _LeaseLost:
+        return None
 
 
 class Ahead:
@@ -310,18 +400,20 @@ async def _prepare_ahead(lease: Lease, applier: Applier, size: int, after_line: 
     """Read the next batch's lines as committed now (the current batch's are still pending) and prepare them."""
     assert applier.prepare is not None
     async with sessionmaker()() as session:
-        rows = (
-            await session.execute(
-                text(
-                    "SELECT line_no, raw FROM import_lines WHERE job_id = :id AND status = 'pending' AND line_no > :after "
-                    "ORDER BY line_no LIMIT :n"
-                ),
-                {"id": lease.job_id, "after": after_line, "n": size},
-            )
-        ).all()
-        lines = [StagedLine(r.line_no, r.raw) for r in rows]
+        lines = await _pending_lines(session, lease, size, after=after_line)
         prepared = await applier.prepare(session, lease.caller, lines) if lines else None
     return [line.line_no for line in lines], prepared
+
+
+async def _pending_lines(session: AsyncSession, lease: Lease, size: int, *, after: int = 0) -> list[StagedLine]:
+    rows = await session.execute(
+        text(
+            "SELECT line_no, raw FROM import_lines WHERE job_id = :id AND status = 'pending' AND line_no > :after "
+            "ORDER BY line_no LIMIT :n"
+        ),
+        {"id": lease.job_id, "after": after, "n": size},
+    )
+    return [StagedLine(r.line_no, r.raw) for r in rows]
 
 
 async def _apply_batch(
@@ -332,17 +424,9 @@ async def _apply_batch(
         async with sessionmaker()() as session, session.begin():
             if not await _still_held(session, lease):
                 return None, None
-            rows = (
-                await session.execute(
-                    text(
-                        "SELECT line_no, raw FROM import_lines WHERE job_id = :id AND status = 'pending' ORDER BY line_no LIMIT :n"
-                    ),
-                    {"id": lease.job_id, "n": size},
-                )
-            ).all()
-            if not rows:
+            lines = await _pending_lines(session, lease, size)
+            if not lines:
                 return -1, None
-            lines = [StagedLine(r.line_no, r.raw) for r in rows]
             prepared = await ahead.result_for(lines) if ahead is not None else None
             if prepare_next and applier.prepare is not None:
                 following = Ahead(lease, applier, size, after_line=lines[-1].line_no)
@@ -359,15 +443,22 @@ async def _apply_batch(
             await ahead.discard()
 
 
-async def _still_held(session: AsyncSession, lease: Lease) -> bool:
+async def _still_held(session: AsyncSession, lease: Lease, *, lock: bool = True) -> bool:
     held = await session.scalar(
-        text("SELECT 1 FROM import_jobs WHERE id = :id AND lease_token = :t AND status = 'running' FOR UPDATE"),
+        text(
+            "SELECT 1 FROM import_jobs WHERE id = :id AND lease_token = :t AND status = 'running'"
+            + (" FOR UPDATE" if lock else "")
+        ),
         {"id": lease.job_id, "t": lease.token},
     )
     return bool(held)
 
 
-async def _record_outcomes(session: AsyncSession, lease: Lease, outcomes: list[LineOutcome]) -> None:
+async def _record_outcomes(session: AsyncSession, lease: Lease, outcomes: list[LineOutcome]) -> bool:
+    """Each line's outcome, then the job's counters, last, so that the job row is locked only until commit.
+
+    False (nothing counted) if the lease is no longer this worker's: the caller must roll back.
+    """
     await session.execute(
         text(
             """
@@ -392,7 +483,7 @@ async def _record_outcomes(session: AsyncSession, lease: Lease, outcomes: list[L
     for o in final:
         if o.outcome:
             by_outcome[o.outcome] = by_outcome.get(o.outcome, 0) + 1
-    await session.execute(
+    counted = await session.execute(
         text(
             """
             UPDATE import_jobs
@@ -405,16 +496,17 @@ async def _record_outcomes(session: AsyncSession, lease: Lease, outcomes: list[L
                     ) AS merged
                 ), '{}'::jsonb),
                 locked_until = now() + make_interval(secs => :lease), updated_at = now()
-            WHERE id = :id
+            WHERE id = :id AND lease_token = :token AND status = 'running'
             """
         ),
         {
-            "id": lease.job_id, "lease": get_settings().import_lease_s, "done": len(final),
+            "id": lease.job_id, "token": lease.token, "lease": get_settings().import_lease_s, "done": len(final),
             "ok": sum(1 for o in final if o.status == LineStatus.succeeded),
             "bad": sum(1 for o in final if o.status == LineStatus.failed),
             "by": orjson.dumps(by_outcome).decode(),
         },
     )
+    return bool(counted.rowcount)  # type: ignore[attr-defined]
 
 
 async def _fail_poison_line(lease: Lease) -> int | None:
@@ -504,7 +596,7 @@ def applier_for(kind: ImportKind) -> Applier:
 
     return {
         ImportKind.units: Applier(apply=units.apply, prepare=units.prepare),
-        ImportKind.directives: Applier(apply=directives.apply, prepare=directives.prepare),
+        ImportKind.directives: Applier(apply=directives.apply, prepare=directives.prepare, overlap=True),
         ImportKind.reports: Applier(apply=reports.apply),
     }[kind]
 
