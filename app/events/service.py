@@ -76,27 +76,31 @@ async def record_for_assignments(session: AsyncSession, event_type: str, assignm
 
 
 @dataclass(frozen=True, slots=True)
-class NewAssignment:
-    """An assignment written by this transaction, with what its event needs to know about it."""
+class NewAssignments:
+    """Assignments written by this transaction, column by column, with what their events need to know.
 
-    id: UUID
-    directive_id: UUID
-    task_id: UUID
-    unit_id: UUID
-    role: str
-    due_at: datetime
-    period_start: date | None
-    issuer_id: UUID
-    report_to_id: UUID | None
+    Columns rather than one object per assignment: an import batch holds ten thousand of them, and
+    they go to PostgreSQL as one array each.
+    """
+
+    ids: list[UUID]
+    directive_ids: list[UUID]
+    task_ids: list[UUID]
+    unit_ids: list[UUID]
+    roles: list[str]
+    due_ats: list[datetime]
+    period_starts: list[date | None]
+    issuer_ids: list[UUID]
+    report_to_ids: list[UUID | None]
 
 
-async def record_for_new_assignments(session: AsyncSession, event_type: str, assignments: list[NewAssignment]) -> None:
+async def record_for_new_assignments(session: AsyncSession, event_type: str, assignments: NewAssignments) -> None:
     """The same events as record_for_assignments, for assignments whose columns the caller already holds.
 
     Bulk imports build the assignments in memory: passing their columns along spares reading
     every assignment, directive and task back, and leaves only the units' paths to look up.
     """
-    if not assignments:
+    if not assignments.ids:
         return
     await session.execute(
         text(
@@ -114,16 +118,10 @@ async def record_for_new_assignments(session: AsyncSession, event_type: str, ass
             """
         ),
         {
-            "type": event_type,
-            "ids": [a.id for a in assignments],
-            "directive_ids": [a.directive_id for a in assignments],
-            "task_ids": [a.task_id for a in assignments],
-            "unit_ids": [a.unit_id for a in assignments],
-            "roles": [a.role for a in assignments],
-            "due_ats": [a.due_at for a in assignments],
-            "period_starts": [a.period_start for a in assignments],
-            "issuer_ids": [a.issuer_id for a in assignments],
-            "report_to_ids": [a.report_to_id for a in assignments],
+            "type": event_type, "ids": assignments.ids, "directive_ids": assignments.directive_ids,
+            "task_ids": assignments.task_ids, "unit_ids": assignments.unit_ids, "roles": assignments.roles,
+            "due_ats": assignments.due_ats, "period_starts": assignments.period_starts,
+            "issuer_ids": assignments.issuer_ids, "report_to_ids": assignments.report_to_ids,
         },
     )
 

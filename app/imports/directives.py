@@ -318,7 +318,7 @@ async def _write(session: AsyncSession, caller: Caller, planned: list[_New]) -> 
     )
     assignments = [a for n in planned for a in n.assignments]
     await copy_records(session, "assignments", ASSIGNMENT_COLUMNS, assignments)
-    await events.record_for_new_assignments(session, "assignment.created", _new_assignments(planned))
+    await events.record_for_new_assignments(session, "assignment.created", _new_assignments(planned, assignments))
     await arming.arm(session, [a[0] for a in assignments], utcnow())
     issued = [n for n in planned if n.data.issue]
     await _issued_events(session, issued)
@@ -339,18 +339,17 @@ async def _write(session: AsyncSession, caller: Caller, planned: list[_New]) -> 
     )
 
 
-def _new_assignments(planned: list[_New]) -> list[events.NewAssignment]:
-    """The assignments just written, with the issuer and report-to unit their events are scoped to."""
-    out = []
-    for new in planned:
-        report_to = {task.id: task.report_to_id for task, _ in new.tasks}
-        for assignment_id, task_id, directive_id, unit_id, role, start, _end, due, _original in new.assignments:
-            out.append(
-                events.NewAssignment(
-                    assignment_id, directive_id, task_id, unit_id, role, due, start, new.directive.issuer_id, report_to[task_id]
-                )
-            )
-    return out
+def _new_assignments(planned: list[_New], assignments: list[tuple[Any, ...]]) -> events.NewAssignments:
+    """The assignments just written (`planned`'s, in order), with the issuer and report-to unit their events are scoped to."""
+    if not assignments:
+        return events.NewAssignments([], [], [], [], [], [], [], [], [])
+    ids, task_ids, directive_ids, unit_ids, roles, starts, _ends, dues, _original = (list(c) for c in zip(*assignments, strict=True))
+    issuer_of = {new.directive.id: new.directive.issuer_id for new in planned}
+    report_to = {task.id: task.report_to_id for new in planned for task, _ in new.tasks}
+    return events.NewAssignments(
+        ids, directive_ids, task_ids, unit_ids, roles, dues, starts,
+        [issuer_of[d] for d in directive_ids], [report_to[t] for t in task_ids],
+    )
 
 
 def _directive_record(d: _DirectiveRow) -> tuple[Any, ...]:
