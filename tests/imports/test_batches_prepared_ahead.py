@@ -1,9 +1,11 @@
-"""Many small batches, each prepared while the one before it is written: outcomes are as if one batch ran at a time."""
+"""Many small batches, each prepared (and, for directives, written) while the one before it is written: outcomes are as
+if one batch ran at a time."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
+from uuid import UUID
 
 import httpx
 import orjson
@@ -16,7 +18,7 @@ from app.imports import service
 from app.imports.lines import Applier, StagedLine
 from app.imports.models import ImportKind
 from tests.fixtures import Province
-from tests.imports.helpers import errors_of, import_now, ndjson, sql
+from tests.imports.helpers import errors_of, import_now, ndjson, sql, upload
 from tests.imports.test_directive_and_report_imports import directive
 from tests.imports.test_unit_imports import station
 
@@ -135,3 +137,55 @@ async def test_a_batch_whose_preparation_failed_is_prepared_again_in_its_transac
     assert (job["succeeded"], job["failed"]) == (5, 0)
     assert failures == [3, 5]
     assert len(await sql("SELECT 1 FROM units WHERE code LIKE 'TYT-Q%'")) == 5
+
+
+async def test_the_next_directive_batch_is_written_while_the_one_before_it_commits(
+    client: httpx.AsyncClient, province: Province, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "BATCH_LINES", {ImportKind.units: 2, ImportKind.directives: 2, ImportKind.reports: 2})
+    real = service.applier_for
+    spans: list[tuple[int, str]] = []  # (first line of the batch, "start" | "end"), in the order they happened
+
+    def slow_first_batch(kind: ImportKind) -> Applier:
+        applier = real(kind)
+
+        async def apply(session: Any, caller: Any, lines: list[StagedLine], prepared: Any = None) -> Any:
+            spans.append((lines[0].line_no, "start"))
+            outcomes = await applier.apply(session, caller, lines, prepared)
+            if lines[0].line_no == 1:
+                await asyncio.sleep(0.5)  # its transaction stays open: the next batch must not wait for it
+            spans.append((lines[0].line_no, "end"))
+            return outcomes
+
+        return Applier(apply=apply, prepare=applier.prepare, overlap=applier.overlap)
+
+    monkeypatch.setattr(service, "applier_for", slow_first_batch)
+    body = ndjson(*(directive(f"80{i}", issue=True) for i in range(1, 7)))
+    job = await import_now(client, province, "root_issuer", "directives", body)
+    assert (job["succeeded"], job["failed"], job["counts"]) == (6, 0, {"issued": 6})
+    assert spans.index((3, "start")) < spans.index((1, "end"))  # two batch transactions were open at once
+    counted = await sql("SELECT count(DISTINCT d.id), count(a.id) FROM directives d JOIN assignments a ON a.directive_id = d.id")
+    created = await sql("SELECT count(*) FROM events WHERE type = 'assignment.created'")
+    assert counted[0][0] == 6 and created[0][0] == counted[0][1]
+
+
+async def test_an_overlapped_batch_whose_lease_was_taken_meanwhile_writes_nothing(
+    client: httpx.AsyncClient, province: Province
+) -> None:
+    """The job row is not locked while the batch is written; the last statement finds the lease gone and all rolls back."""
+    response = await upload(client, province, "root_issuer", "directives", ndjson(directive("811", issue=True), directive("812")))
+    job_id = response.json()["id"]
+    lease = await service.claim(UUID(job_id))
+    assert lease is not None
+    real = service.applier_for(ImportKind.directives)
+
+    async def taken_over_meanwhile(session: Any, caller: Any, lines: list[StagedLine], prepared: Any = None) -> Any:
+        outcomes = await real.apply(session, caller, lines, prepared)
+        await sql("UPDATE import_jobs SET lease_token = gen_random_uuid()")  # another worker claimed the job
+        return outcomes
+
+    applier = Applier(apply=taken_over_meanwhile, prepare=real.prepare, overlap=True)
+    assert await service.run(lease, applier) is False
+    assert await sql("SELECT 1 FROM directives WHERE number IN ('811', '812')") == []
+    assert await sql("SELECT status FROM import_lines ORDER BY line_no") == [("pending",), ("pending",)]
+    assert await sql("SELECT processed, succeeded FROM import_jobs") == [(0, 0)]
