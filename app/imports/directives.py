@@ -143,6 +143,15 @@ async def prepare(session: AsyncSession, caller: Caller, lines: list[StagedLine]
     return Prepared(outcomes, parsed, context, built)
 
 
+def only_creates(prepared: Prepared) -> bool:
+    """Does every line of the batch create a new directive? Then it may be written beside the batch before it.
+
+    A line naming a stored directive may change its draft, which the batch before may change too:
+    that batch has to commit first, or an earlier line could win over a later one.
+    """
+    return all(line_no in prepared.built for line_no, _ in prepared.parsed)
+
+
 async def _let_others_run(index: int) -> None:
     """Preparing runs beside the batch being written: give the event loop back every few lines so it never waits long."""
     if index % YIELD_EVERY_LINES == YIELD_EVERY_LINES - 1:

@@ -67,14 +67,17 @@ class Applier:
     writes a batch in the job's transaction, given what `prepare` made of exactly those lines, or
     None, in which case it prepares them itself. A kind with nothing worth preparing has no `prepare`.
 
-    With `overlap`, a batch's transaction may start while the one before it is still being written:
-    its lines never wait for the other's rows, except where both name the same key, and then the
-    later batch fails on the unique index and its lines are applied again one by one.
+    `overlaps`, given what `prepare` made of a batch, says whether its transaction may start while
+    the one before it is still being written: true when the batch only creates rows. Its lines then
+    never wait for the other batch's rows, except where both create the same key; the later batch
+    fails on the unique index and its lines are applied again one by one, after the other's. A
+    batch that changes stored rows waits, so that a later line still wins over an earlier one.
+    Without `overlaps`, one batch is written at a time.
     """
 
     apply: Apply
     prepare: Prepare | None = None
-    overlap: bool = False
+    overlaps: Callable[[Any], bool] | None = None
 
 
 def _join(prefix: str, name: str | None) -> str | None:

@@ -1,6 +1,6 @@
 """Import jobs: creating one from an upload, reading its progress and errors, and running it in batches.
 
-The worker holds a job by a lease (`lease_token`, `locked_until`). Every batch locks the job
+The worker holds a job by a lease (`lease_token`, `locked_until`). A batch locks the job
 row, checks the lease is still its own, applies the lines and records their outcomes and the
 counters in the same transaction. A worker that dies loses at most the batch it was in, which
 rolls back; whoever takes the lease next starts at the first line still pending.
@@ -8,6 +8,11 @@ rolls back; whoever takes the lease next starts at the first line still pending.
 While the database applies one batch, the worker prepares the next (parses and validates its
 lines, reads the units they name) on a second connection that writes nothing. The batch's own
 transaction then uses that work only if it finds exactly the lines it was done for still pending.
+
+Directive batches that only create go further: the next one's transaction starts while the one
+before it commits (`_overlapped_pass`). Those transactions do not lock the job row up front; the
+statement that records their counters checks the lease instead, and rolls the batch back if it
+is gone.
 """
 
 from __future__ import annotations
@@ -237,7 +242,7 @@ async def run(lease: Lease, applier: Applier, *, max_seconds: float = 600.0) -> 
     ahead: Ahead | None = None
     try:
         while time.monotonic() - started < max_seconds:
-            if applier.overlap:
+            if applier.overlaps is not None:
                 step = await _overlapped_pass(lease, applier, size, deadline=started + max_seconds)
             else:
                 step, ahead = await _run_batch(lease, applier, size, ahead)
@@ -302,6 +307,7 @@ async def _overlapped_pass(lease: Lease, applier: Applier, size: int, *, deadlin
     If a batch raises, the batch after it is let finish, the failed batch's lines are applied one by
     one, and the pass ends; the next pass starts again from the first line still pending.
     """
+    assert applier.overlaps is not None
     total, after = 0, 0
     writing: list[asyncio.Task[int | None]] = []  # at most two: the batch committing and the one after it
     try:
@@ -311,13 +317,15 @@ async def _overlapped_pass(lease: Lease, applier: Applier, size: int, *, deadlin
                 prepared = await _prepare_or_none(session, lease, applier, lines) if lines else None
             if not lines:
                 break
-            writing.append(asyncio.create_task(_write_overlapped(lease, applier, after, lines, prepared)))
-            after = lines[-1].line_no
-            if len(writing) == 2:
+            # A batch that changes stored rows (or could not be prepared) starts once the one before it has committed.
+            wait_first = prepared is None or not applier.overlaps(prepared)
+            while writing and (wait_first or len(writing) == 2):
                 step = await writing.pop(0)
                 if step is None:
                     return None
                 total += step
+            writing.append(asyncio.create_task(_write_overlapped(lease, applier, after, lines, prepared)))
+            after = lines[-1].line_no
         while writing:
             step = await writing.pop(0)
             if step is None:
@@ -596,7 +604,7 @@ def applier_for(kind: ImportKind) -> Applier:
 
     return {
         ImportKind.units: Applier(apply=units.apply, prepare=units.prepare),
-        ImportKind.directives: Applier(apply=directives.apply, prepare=directives.prepare, overlap=True),
+        ImportKind.directives: Applier(apply=directives.apply, prepare=directives.prepare, overlaps=directives.only_creates),
         ImportKind.reports: Applier(apply=reports.apply),
     }[kind]
 

@@ -157,7 +157,7 @@ async def test_the_next_directive_batch_is_written_while_the_one_before_it_commi
             spans.append((lines[0].line_no, "end"))
             return outcomes
 
-        return Applier(apply=apply, prepare=applier.prepare, overlap=applier.overlap)
+        return Applier(apply=apply, prepare=applier.prepare, overlaps=applier.overlaps)
 
     monkeypatch.setattr(service, "applier_for", slow_first_batch)
     body = ndjson(*(directive(f"80{i}", issue=True) for i in range(1, 7)))
@@ -184,8 +184,42 @@ async def test_an_overlapped_batch_whose_lease_was_taken_meanwhile_writes_nothin
         await sql("UPDATE import_jobs SET lease_token = gen_random_uuid()")  # another worker claimed the job
         return outcomes
 
-    applier = Applier(apply=taken_over_meanwhile, prepare=real.prepare, overlap=True)
+    applier = Applier(apply=taken_over_meanwhile, prepare=real.prepare, overlaps=real.overlaps)
     assert await service.run(lease, applier) is False
     assert await sql("SELECT 1 FROM directives WHERE number IN ('811', '812')") == []
     assert await sql("SELECT status FROM import_lines ORDER BY line_no") == [("pending",), ("pending",)]
     assert await sql("SELECT processed, succeeded FROM import_jobs") == [(0, 0)]
+
+
+async def test_a_batch_that_changes_a_stored_draft_waits_for_the_batch_before_it(
+    client: httpx.AsyncClient, province: Province, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two lines changing one stored draft in consecutive batches: the later line wins, as when one batch ran at a time."""
+    await import_now(client, province, "root_issuer", "directives", ndjson(directive("821")))
+    monkeypatch.setattr(service, "BATCH_LINES", {ImportKind.units: 2, ImportKind.directives: 2, ImportKind.reports: 2})
+    real = service.applier_for
+    spans: list[tuple[int, str]] = []
+
+    def recording(kind: ImportKind) -> Applier:
+        applier = real(kind)
+
+        async def apply(session: Any, caller: Any, lines: list[StagedLine], prepared: Any = None) -> Any:
+            spans.append((lines[0].line_no, "start"))
+            outcomes = await applier.apply(session, caller, lines, prepared)
+            await asyncio.sleep(0.2)  # long enough for the next batch to start, were it allowed to
+            spans.append((lines[0].line_no, "end"))
+            return outcomes
+
+        return Applier(apply=apply, prepare=applier.prepare, overlaps=applier.overlaps)
+
+    monkeypatch.setattr(service, "applier_for", recording)
+    body = ndjson(
+        directive("822", issue=True), directive("823", issue=True),
+        directive("821", subject="Kế hoạch X"), directive("824", issue=True),
+        directive("821", subject="Kế hoạch Y"), directive("825", issue=True),
+    )
+    job = await import_now(client, province, "root_issuer", "directives", body)
+    assert (job["failed"], job["counts"]) == (0, {"issued": 4, "updated": 2})
+    assert await sql("SELECT subject FROM directives WHERE number = '821'") == [("Kế hoạch Y",)]
+    assert spans.index((3, "start")) > spans.index((1, "end"))  # each batch with the draft waited
+    assert spans.index((5, "start")) > spans.index((3, "end"))
