@@ -223,3 +223,27 @@ async def test_a_batch_that_changes_a_stored_draft_waits_for_the_batch_before_it
     assert await sql("SELECT subject FROM directives WHERE number = '821'") == [("Kế hoạch Y",)]
     assert spans.index((3, "start")) > spans.index((1, "end"))  # each batch with the draft waited
     assert spans.index((5, "start")) > spans.index((3, "end"))
+
+
+async def test_a_directive_line_that_breaks_an_overlapped_batch_fails_alone(
+    client: httpx.AsyncClient, province: Province, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch after the broken one may have committed already: every other line still goes in once."""
+    from app.imports import directives as directive_import
+
+    monkeypatch.setattr(service, "BATCH_LINES", {ImportKind.units: 2, ImportKind.directives: 2, ImportKind.reports: 2})
+    real_apply = directive_import.apply
+
+    async def explosive(session: Any, caller: Any, lines: list[StagedLine], prepared: Any = None) -> Any:
+        if any('"903"' in line.raw for line in lines):
+            raise RuntimeError("simulated bug")
+        return await real_apply(session, caller, lines, prepared)
+
+    monkeypatch.setattr(directive_import, "apply", explosive)
+    body = ndjson(*(directive(f"90{i}", issue=True) for i in range(1, 8)))
+    job = await import_now(client, province, "root_issuer", "directives", body)
+    assert (job["processed"], job["succeeded"], job["failed"], job["counts"]) == (7, 6, 1, {"issued": 6})
+    errors = await errors_of(client, province, "root_issuer", job["id"])
+    assert {line: e[0]["code"] for line, e in errors.items()} == {3: "internal_error"}
+    counted = await sql("SELECT number, count(*) FROM directives GROUP BY number ORDER BY number")
+    assert [tuple(r) for r in counted] == [(f"90{i}", 1) for i in (1, 2, 4, 5, 6, 7)]
