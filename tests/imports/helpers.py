@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 from uuid import UUID
 
 import httpx
 import orjson
+import pytest
 
 from app.imports import service
 from tests.fixtures import Province, sql  # noqa: F401  (sql: the import tests take it from here)
@@ -40,3 +42,15 @@ async def errors_of(client: httpx.AsyncClient, province: Province, key: str, job
     assert response.status_code == 200, response.text
     return {item["line"]: item["errors"] for item in response.json()["items"]}
 
+
+
+def break_batches_holding(monkeypatch: pytest.MonkeyPatch, importer: ModuleType, text: str) -> None:
+    """Make `importer.apply` raise (a simulated bug) for any batch holding a line whose raw text contains `text`."""
+    real_apply = importer.apply
+
+    async def explosive(session: Any, caller: Any, lines: list[Any], prepared: Any = None) -> Any:
+        if any(text in line.raw for line in lines):
+            raise RuntimeError("simulated bug")
+        return await real_apply(session, caller, lines, prepared)
+
+    monkeypatch.setattr(importer, "apply", explosive)

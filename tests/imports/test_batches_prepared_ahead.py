@@ -4,6 +4,7 @@ if one batch ran at a time."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -18,15 +19,19 @@ from app.imports import service
 from app.imports.lines import Applier, StagedLine
 from app.imports.models import ImportKind
 from tests.fixtures import Province
-from tests.imports.helpers import errors_of, import_now, ndjson, sql, upload
+from tests.imports.helpers import break_batches_holding, errors_of, import_now, ndjson, sql, upload
 from tests.imports.test_directive_and_report_imports import directive
 from tests.imports.test_unit_imports import station
 
 
 @pytest.fixture
-def tiny_batches(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Two lines a batch; the list tells, batch by batch, whether it was applied with work prepared ahead."""
+def two_line_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(service, "BATCH_LINES", {ImportKind.units: 2, ImportKind.directives: 2, ImportKind.reports: 2})
+
+
+@pytest.fixture
+def tiny_batches(monkeypatch: pytest.MonkeyPatch, two_line_batches: None) -> list[bool]:
+    """Two lines a batch; the list tells, batch by batch, whether it was applied with work prepared ahead."""
     used: list[bool] = []
     real = service.applier_for
 
@@ -37,10 +42,32 @@ def tiny_batches(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
             used.append(prepared is not None)
             return await applier.apply(session, caller, lines, prepared)
 
-        return Applier(apply=apply, prepare=applier.prepare)
+        return Applier(apply=apply, prepare=applier.prepare, overlaps=applier.overlaps)
 
     monkeypatch.setattr(service, "applier_for", counting)
     return used
+
+
+def record_batch_spans(monkeypatch: pytest.MonkeyPatch, hold_s: Callable[[int], float]) -> list[tuple[int, str]]:
+    """(first line of the batch, "start" | "end") as batches are applied; each batch's transaction is kept open
+    `hold_s(its first line)` seconds after applying, long enough for the next batch to start were it allowed to."""
+    real = service.applier_for
+    spans: list[tuple[int, str]] = []
+
+    def recording(kind: ImportKind) -> Applier:
+        applier = real(kind)
+
+        async def apply(session: Any, caller: Any, lines: list[StagedLine], prepared: Any = None) -> Any:
+            spans.append((lines[0].line_no, "start"))
+            outcomes = await applier.apply(session, caller, lines, prepared)
+            await asyncio.sleep(hold_s(lines[0].line_no))
+            spans.append((lines[0].line_no, "end"))
+            return outcomes
+
+        return Applier(apply=apply, prepare=applier.prepare, overlaps=applier.overlaps)
+
+    monkeypatch.setattr(service, "applier_for", recording)
+    return spans
 
 
 async def test_parents_and_repeated_codes_across_prepared_batches(
@@ -121,9 +148,8 @@ async def test_work_prepared_for_other_lines_is_not_used() -> None:
 
 
 async def test_a_batch_whose_preparation_failed_is_prepared_again_in_its_transaction(
-    client: httpx.AsyncClient, province: Province, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, province: Province, monkeypatch: pytest.MonkeyPatch, two_line_batches: None
 ) -> None:
-    monkeypatch.setattr(service, "BATCH_LINES", {ImportKind.units: 2, ImportKind.directives: 2, ImportKind.reports: 2})
     real = service.applier_for
     failures: list[int] = []
 
@@ -140,26 +166,9 @@ async def test_a_batch_whose_preparation_failed_is_prepared_again_in_its_transac
 
 
 async def test_the_next_directive_batch_is_written_while_the_one_before_it_commits(
-    client: httpx.AsyncClient, province: Province, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, province: Province, monkeypatch: pytest.MonkeyPatch, two_line_batches: None
 ) -> None:
-    monkeypatch.setattr(service, "BATCH_LINES", {ImportKind.units: 2, ImportKind.directives: 2, ImportKind.reports: 2})
-    real = service.applier_for
-    spans: list[tuple[int, str]] = []  # (first line of the batch, "start" | "end"), in the order they happened
-
-    def slow_first_batch(kind: ImportKind) -> Applier:
-        applier = real(kind)
-
-        async def apply(session: Any, caller: Any, lines: list[StagedLine], prepared: Any = None) -> Any:
-            spans.append((lines[0].line_no, "start"))
-            outcomes = await applier.apply(session, caller, lines, prepared)
-            if lines[0].line_no == 1:
-                await asyncio.sleep(0.5)  # its transaction stays open: the next batch must not wait for it
-            spans.append((lines[0].line_no, "end"))
-            return outcomes
-
-        return Applier(apply=apply, prepare=applier.prepare, overlaps=applier.overlaps)
-
-    monkeypatch.setattr(service, "applier_for", slow_first_batch)
+    spans = record_batch_spans(monkeypatch, lambda first_line: 0.5 if first_line == 1 else 0.0)
     body = ndjson(*(directive(f"80{i}", issue=True) for i in range(1, 7)))
     job = await import_now(client, province, "root_issuer", "directives", body)
     assert (job["succeeded"], job["failed"], job["counts"]) == (6, 0, {"issued": 6})
@@ -192,27 +201,11 @@ async def test_an_overlapped_batch_whose_lease_was_taken_meanwhile_writes_nothin
 
 
 async def test_a_batch_that_changes_a_stored_draft_waits_for_the_batch_before_it(
-    client: httpx.AsyncClient, province: Province, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, province: Province, monkeypatch: pytest.MonkeyPatch, two_line_batches: None
 ) -> None:
     """Two lines changing one stored draft in consecutive batches: the later line wins, as when one batch ran at a time."""
     await import_now(client, province, "root_issuer", "directives", ndjson(directive("821")))
-    monkeypatch.setattr(service, "BATCH_LINES", {ImportKind.units: 2, ImportKind.directives: 2, ImportKind.reports: 2})
-    real = service.applier_for
-    spans: list[tuple[int, str]] = []
-
-    def recording(kind: ImportKind) -> Applier:
-        applier = real(kind)
-
-        async def apply(session: Any, caller: Any, lines: list[StagedLine], prepared: Any = None) -> Any:
-            spans.append((lines[0].line_no, "start"))
-            outcomes = await applier.apply(session, caller, lines, prepared)
-            await asyncio.sleep(0.2)  # long enough for the next batch to start, were it allowed to
-            spans.append((lines[0].line_no, "end"))
-            return outcomes
-
-        return Applier(apply=apply, prepare=applier.prepare, overlaps=applier.overlaps)
-
-    monkeypatch.setattr(service, "applier_for", recording)
+    spans = record_batch_spans(monkeypatch, lambda first_line: 0.2)
     body = ndjson(
         directive("822", issue=True), directive("823", issue=True),
         directive("821", subject="Kế hoạch X"), directive("824", issue=True),
@@ -226,20 +219,12 @@ async def test_a_batch_that_changes_a_stored_draft_waits_for_the_batch_before_it
 
 
 async def test_a_directive_line_that_breaks_an_overlapped_batch_fails_alone(
-    client: httpx.AsyncClient, province: Province, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, province: Province, monkeypatch: pytest.MonkeyPatch, two_line_batches: None
 ) -> None:
     """The batch after the broken one may have committed already: every other line still goes in once."""
     from app.imports import directives as directive_import
 
-    monkeypatch.setattr(service, "BATCH_LINES", {ImportKind.units: 2, ImportKind.directives: 2, ImportKind.reports: 2})
-    real_apply = directive_import.apply
-
-    async def explosive(session: Any, caller: Any, lines: list[StagedLine], prepared: Any = None) -> Any:
-        if any('"903"' in line.raw for line in lines):
-            raise RuntimeError("simulated bug")
-        return await real_apply(session, caller, lines, prepared)
-
-    monkeypatch.setattr(directive_import, "apply", explosive)
+    break_batches_holding(monkeypatch, directive_import, '"903"')
     body = ndjson(*(directive(f"90{i}", issue=True) for i in range(1, 8)))
     job = await import_now(client, province, "root_issuer", "directives", body)
     assert (job["processed"], job["succeeded"], job["failed"], job["counts"]) == (7, 6, 1, {"issued": 6})

@@ -10,7 +10,7 @@ import pytest
 
 from app.imports import service
 from tests.fixtures import Province
-from tests.imports.helpers import NDJSON, errors_of, ndjson, sql, upload
+from tests.imports.helpers import NDJSON, break_batches_holding, errors_of, ndjson, sql, upload
 
 
 def station(code: str) -> dict[str, Any]:
@@ -112,14 +112,7 @@ async def test_a_line_that_breaks_the_batch_fails_alone(
 ) -> None:
     from app.imports import units
 
-    real_apply = units.apply
-
-    async def explosive(session: Any, caller: Any, lines: list[Any], prepared: Any = None) -> Any:
-        if any('"TYT-BOOM"' in line.raw for line in lines):
-            raise RuntimeError("simulated bug")
-        return await real_apply(session, caller, lines, prepared)
-
-    monkeypatch.setattr(units, "apply", explosive)
+    break_batches_holding(monkeypatch, units, '"TYT-BOOM"')
     body = ndjson(station("TYT-B1"), station("TYT-BOOM"), station("TYT-B2"))
     job_id = (await upload(client, province, "root_admin", "units", body)).json()["id"]
     assert await service.run_import(UUID(job_id)) == "completed"
