@@ -232,6 +232,10 @@ class DriverStatement:
         """The first row, in the session's transaction (or on the bare connection)."""
         return await (await _in_transaction(within)).fetchrow(self.sql, *self._args(params))
 
+    async def fetch(self, within: InTransaction, **params: Any) -> list[asyncpg.Record]:
+        """Every row, in the session's transaction (or on the bare connection)."""
+        return await (await _in_transaction(within)).fetch(self.sql, *self._args(params))
+
     async def fetchval(self, within: InTransaction, **params: Any) -> Any:
         """The first column of the first row, in the session's transaction (or on the bare connection)."""
         return await (await _in_transaction(within)).fetchval(self.sql, *self._args(params))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from uuid import UUID
 
 import orjson
@@ -19,8 +19,9 @@ from app.problems import validation_errors
 T = TypeVar("T", bound=BaseModel)
 
 
-@dataclass(frozen=True, slots=True)
-class StagedLine:
+class StagedLine(NamedTuple):
+    """A line as staged. A tuple: a batch reads 5,000 of them twice, and a frozen dataclass costs three times as much to make."""
+
     line_no: int
     raw: str
 
