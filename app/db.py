@@ -182,7 +182,15 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     # on the driver first would otherwise commit on its own. (A read session is autocommit: no BEGIN.)
     adapter = raw.dbapi_connection
     if adapter is not None and adapter._transaction is None:
-        await adapter._start_transaction()
+        try:
+            await adapter._start_transaction()
+        except BaseException:
+            # Cancelled (or failed) while BEGIN was in flight, asyncpg still counts a transaction as
+            # begun that SQLAlchemy never tracked. Back in the pool, the connection's next BEGIN would
+            # become a SAVEPOINT and its COMMIT a mere RELEASE, leaving a transaction open with its
+            # locks. (SQLAlchemy closes a connection an exception interrupts in its own statements.)
+            await connection.invalidate()
+            raise
     driver = raw.driver_connection
     assert driver is not None
     return driver

@@ -1,5 +1,7 @@
 """The unit of work: writes commit together; read requests run on read-only, autocommit connections."""
 
+import asyncio
+
 import asyncpg
 import httpx
 import pytest
@@ -117,3 +119,37 @@ async def test_every_pool_runs_without_jit(db: str) -> None:
             assert await session.scalar(text("SHOW jit")) == "off"
     async with write_connection() as connection:
         assert await jit.fetchval(connection) == "off"
+
+
+async def _left_in_a_transaction(database_url: str) -> int:
+    """Backends of this database sitting in a transaction that nobody is running, seen from outside the pools."""
+    outside = await asyncpg.connect(database_url)
+    try:
+        return await outside.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'"
+        )
+    finally:
+        await outside.close()
+
+
+async def test_a_task_cancelled_while_its_transaction_begins_on_the_driver_spoils_no_pooled_connection(db: str) -> None:
+    """A batch prepared ahead is cancelled when its batch fails, perhaps while BEGIN is in flight.
+
+    The connection must not go back to the pool believing a transaction is open that SQLAlchemy
+    does not track: the next session's BEGIN would become a SAVEPOINT, its COMMIT a RELEASE, and
+    the real transaction would stay open, holding its locks, until the process exits.
+    """
+
+    async def begin_on_the_driver() -> None:
+        async with sessionmaker()() as session:
+            await driver_connection(session)
+            await asyncio.sleep(10)
+
+    for attempt in range(40):
+        task = asyncio.create_task(begin_on_the_driver())
+        await asyncio.sleep(attempt * 0.00005)  # cancel at a different moment each time: before, during and after BEGIN
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        async with sessionmaker()() as session, session.begin():
+            await session.execute(text("SELECT 1"))
+        assert await _left_in_a_transaction(db) == 0, f"a committed session left its transaction open (attempt {attempt})"
