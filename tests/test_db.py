@@ -122,17 +122,18 @@ async def test_every_pool_runs_without_jit(db: str) -> None:
 
 
 async def _left_in_a_transaction(database_url: str) -> int:
-    """Backends of this database sitting in a transaction that nobody is running, seen from outside the pools."""
+    """Backends of this database in a transaction nobody is running, seen from outside the pools."""
     outside = await asyncpg.connect(database_url)
     try:
         return await outside.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'"
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND state = 'idle in transaction'"
         )
     finally:
         await outside.close()
 
 
-async def test_a_task_cancelled_while_its_transaction_begins_on_the_driver_spoils_no_pooled_connection(db: str) -> None:
+async def test_a_task_cancelled_as_it_begins_on_the_driver_spoils_no_pooled_connection(db: str) -> None:
     """A batch prepared ahead is cancelled when its batch fails, perhaps while BEGIN is in flight.
 
     The connection must not go back to the pool believing a transaction is open that SQLAlchemy
@@ -147,9 +148,9 @@ async def test_a_task_cancelled_while_its_transaction_begins_on_the_driver_spoil
 
     for attempt in range(40):
         task = asyncio.create_task(begin_on_the_driver())
-        await asyncio.sleep(attempt * 0.00005)  # cancel at a different moment each time: before, during and after BEGIN
+        await asyncio.sleep(attempt * 0.00005)  # cancel at a different moment: before, during, after BEGIN
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         async with sessionmaker()() as session, session.begin():
             await session.execute(text("SELECT 1"))
-        assert await _left_in_a_transaction(db) == 0, f"a committed session left its transaction open (attempt {attempt})"
+        assert await _left_in_a_transaction(db) == 0, f"a committed session stayed in its transaction ({attempt})"
