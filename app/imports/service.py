@@ -312,9 +312,7 @@ async def _overlapped_pass(lease: Lease, applier: Applier, size: int, *, deadlin
     writing: list[asyncio.Task[int | None]] = []  # at most two: the batch committing and the one after it
     try:
         while time.monotonic() < deadline:
-            async with sessionmaker()() as session:
-                lines = await _pending_lines(session, lease, size, after=after)
-                prepared = await _prepare_or_none(session, lease, applier, lines) if lines else None
+            lines, prepared = await _read_and_prepare(lease, applier, size, after=after)
             if not lines:
                 break
             # A batch that changes stored rows (or could not be prepared) starts once the one before it has committed.
@@ -344,14 +342,24 @@ async def _overlapped_pass(lease: Lease, applier: Applier, size: int, *, deadlin
     return total if total or after else -1
 
 
-async def _prepare_or_none(session: AsyncSession, lease: Lease, applier: Applier, lines: list[StagedLine]) -> Any | None:
-    if applier.prepare is None:
-        return None
-    try:
-        return await applier.prepare(session, lease.caller, lines)
-    except Exception:
-        log.exception("preparing an import batch ahead failed; it is prepared again in its transaction")
-        return None
+async def _read_and_prepare(
+    lease: Lease, applier: Applier, size: int, *, after: int
+) -> tuple[list[StagedLine], Any | None]:
+    """The pending lines after `after`, as committed now, and what `prepare` made of them (on a
+    connection that writes nothing, beside the batch being written).
+
+    None for what was prepared when the kind prepares nothing or preparing failed: the batch then
+    prepares its lines itself, in its transaction.
+    """
+    async with sessionmaker()() as session:
+        lines = await _pending_lines(session, lease, size, after=after)
+        if not lines or applier.prepare is None:
+            return lines, None
+        try:
+            return lines, await applier.prepare(session, lease.caller, lines)
+        except Exception:
+            log.exception("preparing an import batch ahead failed; it is prepared again in its transaction")
+            return lines, None
 
 
 class _LeaseLost(Exception):
@@ -374,8 +382,8 @@ async def _write_overlapped(
             pending = await _pending_lines(session, lease, len(lines), after=after)
             if not pending:
                 return 0
-            same = [line.line_no for line in pending] == [line.line_no for line in lines]
-            outcomes = await applier.apply(session, lease.caller, pending, prepared if same else None)
+            usable = prepared if _same_lines(pending, lines) else None
+            outcomes = await applier.apply(session, lease.caller, pending, usable)
             if not await _record_outcomes(session, lease, outcomes):
                 raise _LeaseLost
             return sum(1 for o in outcomes if o.status != LineStatus.deferred)
@@ -387,16 +395,18 @@ class Ahead:
     """The preparation of the batch after the current one, running on its own connection meanwhile."""
 
     def __init__(self, lease: Lease, applier: Applier, size: int, after_line: int) -> None:
-        self.task: asyncio.Task[tuple[list[int], Any]] = asyncio.create_task(_prepare_ahead(lease, applier, size, after_line))
+        self.task: asyncio.Task[tuple[list[StagedLine], Any | None]] = asyncio.create_task(
+            _read_and_prepare(lease, applier, size, after=after_line)
+        )
 
     async def result_for(self, lines: list[StagedLine]) -> Any | None:
         """What was prepared, if it was for exactly these lines (else None: the batch prepares them itself)."""
         try:
-            line_nos, prepared = await self.task
+            read_ahead, prepared = await self.task
         except Exception:
-            log.exception("preparing an import batch ahead failed; it is prepared again in its transaction")
+            log.exception("reading an import batch ahead failed; it is read and prepared again in its transaction")
             return None
-        return prepared if line_nos == [line.line_no for line in lines] else None
+        return prepared if _same_lines(read_ahead, lines) else None
 
     async def discard(self) -> None:
         self.task.cancel()
@@ -404,13 +414,8 @@ class Ahead:
             await self.task
 
 
-async def _prepare_ahead(lease: Lease, applier: Applier, size: int, after_line: int) -> tuple[list[int], Any]:
-    """Read the next batch's lines as committed now (the current batch's are still pending) and prepare them."""
-    assert applier.prepare is not None
-    async with sessionmaker()() as session:
-        lines = await _pending_lines(session, lease, size, after=after_line)
-        prepared = await applier.prepare(session, lease.caller, lines) if lines else None
-    return [line.line_no for line in lines], prepared
+def _same_lines(these: list[StagedLine], those: list[StagedLine]) -> bool:
+    return [line.line_no for line in these] == [line.line_no for line in those]
 
 
 # Run on the driver: making SQLAlchemy rows of a 5,000-line batch, read twice (ahead and in the

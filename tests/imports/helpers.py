@@ -43,7 +43,6 @@ async def errors_of(client: httpx.AsyncClient, province: Province, key: str, job
     return {item["line"]: item["errors"] for item in response.json()["items"]}
 
 
-
 def break_batches_holding(monkeypatch: pytest.MonkeyPatch, importer: ModuleType, text: str) -> None:
     """Make `importer.apply` raise (a simulated bug) for any batch holding a line whose raw text contains `text`."""
     real_apply = importer.apply

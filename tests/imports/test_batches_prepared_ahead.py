@@ -138,8 +138,8 @@ def _decoded(data: Any) -> Any:
 
 
 async def test_work_prepared_for_other_lines_is_not_used() -> None:
-    async def prepared() -> tuple[list[int], Any]:
-        return [4, 5], "made for lines 4 and 5"
+    async def prepared() -> tuple[list[StagedLine], Any]:
+        return [StagedLine(4, "{}"), StagedLine(5, "{}")], "made for lines 4 and 5"
 
     ahead = service.Ahead.__new__(service.Ahead)
     ahead.task = asyncio.create_task(prepared())
