@@ -24,19 +24,21 @@ plans, and without SQLAlchemy or a transaction of its own (`write_connection`). 
 are DriverStatements only, and the one that writes is all-or-nothing by itself.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import asyncpg
 import orjson
+from asyncpg.transaction import Transaction
 from fastapi import Depends, Request
 from sqlalchemy import Executable, MetaData
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 
+from app.idempotency.claim import current_claim
 from app.settings import async_database_url, driver_database_url, get_settings
 
 # The naming convention is set in app/__init__.py, before any table is defined.
@@ -139,16 +141,28 @@ async def dispose_engine() -> None:
 async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's transaction: committed once if the endpoint succeeds, rolled back otherwise.
 
-    A GET or HEAD gets a read-only autocommit session (see the module docstring).
+    A GET or HEAD gets a read-only autocommit session (see the module docstring). A write sent with
+    an Idempotency-Key is not committed here but handed to its claim, which commits it together
+    with the stored response (see app/idempotency/claim.py).
     """
-    factory = read_sessionmaker() if request.method in READ_METHODS else sessionmaker()
-    async with factory() as session:
-        try:
+    if request.method in READ_METHODS:
+        async with read_sessionmaker()() as session:
             yield session
+        return
+    claim = current_claim.get()
+    session = sessionmaker()()
+    try:
+        yield session
+        if claim is None:
             await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    except BaseException:
+        await session.rollback()
+        await session.close()
+        raise
+    if claim is None:
+        await session.close()
+    else:
+        claim.hold(_HeldSession(session))
 
 
 Session = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
@@ -164,9 +178,78 @@ async def write_connection() -> AsyncIterator[asyncpg.Connection]:
     statements, and BEGIN and COMMIT would double its round trips. The pool's connections keep one
     plan per statement without a SET per transaction. The endpoint enters it itself: as a FastAPI
     dependency with `yield`, its exit stack and cancel scope cost a twentieth of a report's API CPU.
+
+    A request sent with an Idempotency-Key gets the connection inside a transaction instead, handed
+    to its claim on the way out, like unit_of_work's session.
     """
-    async with (await fixed_plan_pool(read_only=False)).acquire() as connection:
+    pool = await fixed_plan_pool(read_only=False)
+    claim = current_claim.get()
+    if claim is None:
+        async with pool.acquire() as connection:
+            yield connection
+        return
+    connection = await pool.acquire()
+    held = _HeldConnection(pool, connection, connection.transaction())
+    try:
+        await held.transaction.start()
         yield connection
+    except BaseException:
+        await held.rollback()
+        raise
+    claim.hold(held)
+
+
+@dataclass(frozen=True, slots=True)
+class _HeldSession:
+    """A request's session handed to its idempotency claim: committed or rolled back, then closed."""
+
+    session: AsyncSession
+
+    @property
+    def within(self) -> AsyncSession:
+        return self.session
+
+    async def commit(self) -> None:
+        try:
+            await self.session.commit()
+        finally:
+            await self.session.close()
+
+    async def rollback(self) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _HeldConnection:
+    """A report's connection and transaction handed to its idempotency claim: ended, then pooled again."""
+
+    pool: asyncpg.Pool
+    connection: asyncpg.Connection
+    transaction: Transaction
+
+    @property
+    def within(self) -> asyncpg.Connection:
+        return self.connection
+
+    async def commit(self) -> None:
+        await self._end(self.transaction.commit)
+
+    async def rollback(self) -> None:
+        await self._end(self.transaction.rollback)
+
+    async def _end(self, how: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await how()
+        except BaseException:
+            # The transaction's state is unknown (a failed COMMIT, a cancelled ROLLBACK): the
+            # connection must not go back to the pool with it (see driver_connection).
+            self.connection.terminate()
+            raise
+        finally:
+            await self.pool.release(self.connection)
 
 
 # What a DriverStatement runs in: a session's transaction, or a bare connection (write_connection's).

@@ -109,14 +109,20 @@ async def _data_exception(request: Request, exc: Exception) -> Response:
 
 async def _unhandled(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error")
-    body = {
+    return problem_response(internal_problem(request.url.path))
+
+
+def internal_problem(instance: str | None) -> dict[str, Any]:
+    """The 500 every unexpected error gets: its details are in the log, not the response."""
+    body: dict[str, Any] = {
         "type": PROBLEM_BASE + "internal",
         "title": "Internal error",
         "status": 500,
         "detail": "An unexpected error occurred; it has been logged.",
-        "instance": request.url.path,
     }
-    return problem_response(body)
+    if instance:
+        body["instance"] = instance
+    return body
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -1,7 +1,8 @@
 """Claiming a key, replaying a finished response, releasing a claim that failed.
 
-Each step is its own short transaction, separate from the request's: the claim
-must be visible to a concurrent retry (which then gets 409) before the work runs.
+The claim is its own short transaction, committed before the work runs, so that a concurrent
+retry sees it (and gets 409). The response is stored in the request's own transaction when the
+request handed it over (see claim.py), else in one of its own.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert
+import orjson
+from sqlalchemy import String, bindparam, cast, delete, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from app.db import sessionmaker
+from app.db import DriverStatement, sessionmaker
 from app.errors import IdempotencyInProgress, IdempotencyKeyReused
+from app.idempotency.claim import Claim
 from app.idempotency.models import IdempotencyRecord
 from app.timeutil import utcnow
 
@@ -68,25 +71,56 @@ async def claim(client: str, key: str, print_: str) -> StoredResponse | None:
         return None
 
 
-async def finish(client: str, key: str, response: StoredResponse) -> None:
-    async with sessionmaker()() as session, session.begin():
-        await session.execute(
-            update(IdempotencyRecord)
-            .where(IdempotencyRecord.client_hash == client, IdempotencyRecord.key == key)
-            .values(response_status=response.status, response_headers=response.headers, response_body=response.body)
-        )
+async def finish(claim: Claim, response: StoredResponse) -> bool:
+    """Store the response for replay; with the request's own transaction, if it was handed over, in
+    it and then commit both. False, with the request's work rolled back, if the key's record had
+    already been finished meanwhile: by a retry that took over a claim presumed dead."""
+    params = {
+        "client": claim.client, "key": claim.key, "status": response.status,
+        "headers": orjson.dumps(response.headers).decode(), "body": response.body,
+    }
+    if claim.held is None:
+        async with sessionmaker()() as session, session.begin():
+            return await _STORE_RESPONSE.fetchval(session, **params) is not None
+    try:
+        stored = await _STORE_RESPONSE.fetchval(claim.held.within, **params) is not None
+    except BaseException:
+        await claim.end(commit=False)
+        raise
+    await claim.end(commit=stored)
+    return stored
 
 
-async def release(client: str, key: str) -> None:
-    """Forget a claim whose request failed on our side, so a retry runs it afresh."""
-    async with sessionmaker()() as session, session.begin():
-        await session.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.client_hash == client,
-                IdempotencyRecord.key == key,
-                IdempotencyRecord.response_status.is_(None),  # type: ignore[union-attr]
+_STORE_RESPONSE = DriverStatement.of(
+    update(IdempotencyRecord)
+    .where(
+        IdempotencyRecord.client_hash == bindparam("client"),
+        IdempotencyRecord.key == bindparam("key"),
+        IdempotencyRecord.response_status.is_(None),  # type: ignore[union-attr]
+    )
+    .values(
+        response_status=bindparam("status"),
+        response_headers=cast(bindparam("headers", type_=String), JSONB),
+        response_body=bindparam("body"),
+    )
+    .returning(IdempotencyRecord.id)
+)
+
+
+async def release(claim: Claim) -> None:
+    """Roll back the request's transaction if it was handed over, and forget the claim, so that a
+    retry runs the request afresh (its request failed on our side, or the client's credential)."""
+    try:
+        await claim.end(commit=False)
+    finally:
+        async with sessionmaker()() as session, session.begin():
+            await session.execute(
+                delete(IdempotencyRecord).where(
+                    IdempotencyRecord.client_hash == claim.client,
+                    IdempotencyRecord.key == claim.key,
+                    IdempotencyRecord.response_status.is_(None),  # type: ignore[union-attr]
+                )
             )
-        )
 
 
 async def purge_expired() -> int:
