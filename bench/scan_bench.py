@@ -82,8 +82,8 @@ async def time_scan(now: datetime, batch: int) -> tuple[float, int]:
 
     started = time.perf_counter()
     async with sessionmaker()() as session, session.begin():
-        counts = await scan_batch(session, now, batch=batch)
-    return (time.perf_counter() - started) * 1000, sum(counts.values())
+        scanned = await scan_batch(session, now, batch=batch)
+    return (time.perf_counter() - started) * 1000, sum(scanned.fired.values())
 
 
 async def main() -> None:

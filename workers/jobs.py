@@ -48,10 +48,10 @@ async def deadline_scan(ctx: dict[str, Any]) -> dict[str, int]:
     batch = 20_000
     while True:
         async with sessionmaker()() as session, session.begin():
-            counts = await scan_batch(session, utcnow(), batch=batch)
-        for event_type, n in counts.items():
+            scanned = await scan_batch(session, utcnow(), batch=batch)
+        for event_type, n in scanned.fired.items():
             totals[event_type] = totals.get(event_type, 0) + n
-        if sum(counts.values()) < batch:
+        if not scanned.full(batch):
             break
     if totals:
         log.info("deadline scan fired steps", extra={"fired": totals})

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from datetime import date, datetime
+from typing import NamedTuple
 from uuid import UUID
 
 from prometheus_client import Counter, Histogram
@@ -34,11 +35,19 @@ CHASED = "('pending', 'in_progress')"
 AWAITING = "('submitted', 'blocked')"
 FINISHED = "('completed', 'cancelled')"
 
+# Skipping and holding take at most `:batch` steps per transaction, like firing: after an outage, or
+# an import of old work, the steps to set aside can number in the millions. The ones left wait for
+# the next batch; firing's own conditions already pass over them.
 _SKIP = f"""
-UPDATE escalation_steps s SET status = 'skipped'
-FROM assignments a
-WHERE s.status = 'pending' AND s.fire_at <= :now AND a.id = s.assignment_id
-  AND (a.status IN {FINISHED} OR a.due_at <> s.due_at OR (s.kind = 'reminder' AND a.due_at <= :now))
+WITH stale AS (
+    SELECT s.id FROM escalation_steps s
+    JOIN assignments a ON a.id = s.assignment_id
+    WHERE s.status = 'pending' AND s.fire_at <= :now
+      AND (a.status IN {FINISHED} OR a.due_at <> s.due_at OR (s.kind = 'reminder' AND a.due_at <= :now))
+    LIMIT :batch
+    FOR UPDATE OF s SKIP LOCKED
+)
+UPDATE escalation_steps s SET status = 'skipped' FROM stale WHERE s.id = stale.id
 """
 
 # The assignment rows are share-locked: if the work is being handed back at this moment, this waits for
@@ -49,7 +58,8 @@ WITH awaiting AS (
     SELECT s.id FROM escalation_steps s
     JOIN assignments a ON a.id = s.assignment_id
     WHERE s.status = 'pending' AND s.fire_at <= :now AND a.status IN {AWAITING} AND a.due_at = s.due_at
-    FOR SHARE OF a
+    LIMIT :batch
+    FOR UPDATE OF s SKIP LOCKED FOR SHARE OF a
 )
 UPDATE escalation_steps s SET status = 'held' FROM awaiting WHERE s.id = awaiting.id
 """
@@ -60,6 +70,7 @@ WITH due AS (
     SELECT s.id FROM escalation_steps s
     JOIN assignments a ON a.id = s.assignment_id
     WHERE s.status = 'pending' AND s.fire_at <= :now AND a.status IN {CHASED} AND a.due_at = s.due_at
+      AND NOT (s.kind = 'reminder' AND a.due_at <= :now)  -- late reminders are skipped, never sent
     ORDER BY s.fire_at
     LIMIT :batch
     FOR UPDATE OF s SKIP LOCKED
@@ -97,12 +108,22 @@ RETURNING type, data->>'step' AS step
 """
 
 
-async def scan_batch(session: AsyncSession, now: datetime, batch: int = 20_000) -> dict[str, int]:
-    """Fire up to `batch` due steps; returns counts by event type. The caller commits."""
+class ScanBatch(NamedTuple):
+    fired: dict[str, int]  # steps fired, by event type
+    skipped: int
+    held: int
+
+    def full(self, batch: int) -> bool:
+        """Whether a bound was reached, so that more may be left for another batch."""
+        return max(sum(self.fired.values()), self.skipped, self.held) >= batch
+
+
+async def scan_batch(session: AsyncSession, now: datetime, batch: int = 20_000) -> ScanBatch:
+    """Set aside up to `batch` stale and awaiting steps of each sort, and fire up to `batch` due ones. The caller commits."""
     started = time.perf_counter()
     with SCAN_SECONDS.time():
-        await session.execute(text(_SKIP), {"now": now})
-        await session.execute(text(_HOLD), {"now": now})
+        skipped = await session.execute(text(_SKIP), {"now": now, "batch": batch})
+        held = await session.execute(text(_HOLD), {"now": now, "batch": batch})
         fired = (await session.execute(text(_FIRE), {"now": now, "batch": batch})).all()
     worker_metrics.count("deadline_scan_seconds", "total", time.perf_counter() - started)
     worker_metrics.count("deadline_scans", "ok")
@@ -111,7 +132,7 @@ async def scan_batch(session: AsyncSession, now: datetime, batch: int = 20_000) 
         counts[event_type] = counts.get(event_type, 0) + 1
         STEPS_FIRED.labels(event_type.removeprefix("assignment."), step).inc()
         worker_metrics.count("escalation_steps_fired", step)
-    return counts
+    return ScanBatch(counts, skipped.rowcount, held.rowcount)  # type: ignore[attr-defined]
 
 
 async def release_held(session: AsyncSession, assignment_ids: list[UUID]) -> None:

@@ -38,7 +38,7 @@ async def issued(client: httpx.AsyncClient, province: Province) -> dict[str, dic
 
 async def scan(at: str) -> dict[str, int]:
     async with sessionmaker()() as session, session.begin():
-        return await scan_batch(session, local(at).astimezone())
+        return (await scan_batch(session, local(at).astimezone())).fired
 
 
 async def escalations(client: httpx.AsyncClient, province: Province, assignment: dict[str, object]) -> list[dict[str, object]]:
@@ -83,6 +83,27 @@ async def test_concurrent_scans_never_fire_a_step_twice(client: httpx.AsyncClien
         for k, v in counts.items():
             total[k] = total.get(k, 0) + v
     assert total == {"assignment.overdue": 2, "assignment.escalated": 4}
+
+
+async def test_a_backlog_is_set_aside_a_batch_at_a_time_and_no_late_reminder_fires(issued) -> None:  # type: ignore[no-untyped-def]
+    """Six weeks unscanned: four reminders gone stale, six steps due. With one step per batch, the
+    stale reminders are skipped one per transaction, and firing passes over those not skipped yet."""
+    now = local("2024-04-15 08:00").astimezone()
+    batches = []
+    while True:
+        async with sessionmaker()() as session, session.begin():
+            batches.append(await scan_batch(session, now, batch=1))
+        if not batches[-1].full(1):
+            break
+    assert [b.skipped for b in batches[:4]] == [1, 1, 1, 1]
+    fired: dict[str, int] = {}
+    for b in batches:
+        for k, v in b.fired.items():
+            fired[k] = fired.get(k, 0) + v
+    assert fired == {"assignment.overdue": 2, "assignment.escalated": 4}
+    async with sessionmaker()() as session:
+        statuses = (await session.execute(text("SELECT kind, status, count(*) FROM escalation_steps GROUP BY 1, 2 ORDER BY 1, 2"))).all()
+    assert [tuple(r) for r in statuses] == [("escalation", "fired", 4), ("overdue", "fired", 2), ("reminder", "skipped", 4)]
 
 
 async def test_completed_assignments_are_never_chased(client: httpx.AsyncClient, province: Province, issued) -> None:  # type: ignore[no-untyped-def]
