@@ -177,7 +177,7 @@ async def apply(
             outcomes[line_no] = outcome
     await _write(session, caller, planned)
     for new in planned:
-        outcomes[new.line_no] = LineOutcome.done(new.line_no, "issued" if new.data.issue else "created", new.directive.id)
+        outcomes[new.line_no] = LineOutcome.done(new.line_no, "issued" if new.data.issue else "created")
     for line_no, data, directive_id in drafts:
         outcomes[line_no] = await _update_draft(session, caller, line_no, data, directive_id)
     return [outcomes[line.line_no] for line in lines]
@@ -249,14 +249,14 @@ async def _plan(
     key = _key(context, data)
     assert key is not None
     if key in seen:  # the same directive twice in one batch: the first line made it
-        return LineOutcome.done(line_no, "unchanged", seen[key])
+        return LineOutcome.done(line_no, "unchanged")
     if key in existing:
         directive_id, status = existing[key]
         seen[key] = directive_id
         if status == DirectiveStatus.draft:
             drafts.append((line_no, data, directive_id))
             return None
-        return LineOutcome.done(line_no, "unchanged", directive_id)
+        return LineOutcome.done(line_no, "unchanged")
     new = built.get(line_no)
     if new is None:  # not built ahead: its key was taken then, or an earlier line of the key failed
         try:
@@ -414,17 +414,17 @@ async def _update_draft(session: AsyncSession, caller: Caller, line_no: int, dat
     fields = data.model_dump(exclude_unset=True, exclude={"issue", "issuer_id", "issuer_code"})
     try:
         if not data.issue and await _draft_matches(session, caller, directive_id, data):
-            return LineOutcome.done(line_no, "unchanged", directive_id)
+            return LineOutcome.done(line_no, "unchanged")
         async with session.begin_nested():
-            directive = await directives.update_directive(
+            await directives.update_directive(
                 session, caller, directive_id, DirectiveUpdate.model_validate(fields), if_match=None
             )
             if data.issue:
                 await lifecycle.issue_directive(session, caller, directive_id, if_match=None)
-                return LineOutcome.done(line_no, "issued", directive.id)
+                return LineOutcome.done(line_no, "issued")
     except DondocError as exc:
         return LineOutcome.from_problem(line_no, exc)
-    return LineOutcome.done(line_no, "updated", directive_id)
+    return LineOutcome.done(line_no, "updated")
 
 
 async def _draft_matches(session: AsyncSession, caller: Caller, directive_id: UUID, data: DirectiveLine) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
-from uuid import UUID
 
 import orjson
 from pydantic import BaseModel, ValidationError
@@ -28,17 +27,16 @@ class StagedLine(NamedTuple):
 
 @dataclass(slots=True)
 class LineOutcome:
-    """What became of a line: succeeded (created / updated / unchanged), failed with errors, or deferred."""
+    """What became of a line: succeeded (created / updated / unchanged...), failed with errors, or deferred."""
 
     line_no: int
     status: LineStatus
-    outcome: str | None = None
-    entity_id: UUID | None = None
+    outcome: str | None = None  # counted on the job by kind, as `counts`
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def done(cls, line_no: int, outcome: str, entity_id: UUID | None) -> LineOutcome:
-        return cls(line_no, LineStatus.succeeded, outcome, entity_id)
+    def done(cls, line_no: int, outcome: str) -> LineOutcome:
+        return cls(line_no, LineStatus.succeeded, outcome)
 
     @classmethod
     def error(cls, line_no: int, code: str, message: str, fld: str | None = None) -> LineOutcome:

@@ -4,6 +4,8 @@ The request streams the body into `import_lines` and returns at once; a worker
 applies the lines in batches. Each batch's changes, its lines' outcomes and the
 job's counters commit in one transaction, so a worker killed mid-import resumes
 at the first line still `pending`: nothing is applied twice and nothing is lost.
+A line that succeeded is deleted by that transaction (the job counts it); a failed
+line stays with its errors.
 """
 
 import enum
@@ -46,7 +48,7 @@ class ImportStatus(enum.StrEnum):
 class LineStatus(enum.StrEnum):
     pending = "pending"
     deferred = "deferred"  # waits for a line later in the file (a unit whose parent comes after it)
-    succeeded = "succeeded"
+    succeeded = "succeeded"  # an outcome only: the line is deleted as it is applied
     failed = "failed"
 
 
@@ -88,12 +90,13 @@ class ImportJob(SQLModel, table=True):
 
 
 class ImportLine(SQLModel, table=True):
-    """One non-blank line of the file, as sent, with its outcome. `line_no` counts from 1, blank lines included."""
+    """One non-blank line of the file as sent, still to apply or failed (with its errors). `line_no` counts
+    from 1, blank lines included. A line that succeeds is deleted in the transaction that applies it."""
 
     __tablename__ = "import_lines"
     __table_args__ = (
         PrimaryKeyConstraint("job_id", "line_no"),
-        CheckConstraint("status IN ('pending', 'deferred', 'succeeded', 'failed')", name="status_known"),
+        CheckConstraint("status IN ('pending', 'deferred', 'failed')", name="status_known"),
         Index("ix_import_lines_failed", "job_id", "line_no", postgresql_where=text("status = 'failed'")),
         Index("ix_import_lines_waiting", "job_id", "line_no", postgresql_where=text("status IN ('pending', 'deferred')")),
     )
@@ -102,6 +105,4 @@ class ImportLine(SQLModel, table=True):
     line_no: int = Field(sa_column=Column(Integer, nullable=False))
     raw: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(default=LineStatus.pending.value, sa_column=Column(String(16), nullable=False))
-    outcome: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))  # created, updated, unchanged
-    entity_id: UUID | None = Field(default=None, sa_column=Column(PgUUID(as_uuid=True), nullable=True))
     errors: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))

@@ -7,7 +7,6 @@ the unit already used is `unchanged`, which makes re-running a file harmless.
 
 from __future__ import annotations
 
-from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,14 +30,13 @@ async def _apply_one(session: AsyncSession, caller: Caller, line: StagedLine) ->
     try:
         async with session.begin_nested():
             await plan_once(session)
-            report = await reports.submit_report(session, caller, assignment_id=data.assignment_id, data=data)
+            await reports.submit_report(session, caller, assignment_id=data.assignment_id, data=data)
     except Conflict as exc:
-        existing = exc.extra.get("existing_id")
-        if existing and exc.extra.get("field") == "external_id":
-            return LineOutcome.done(line.line_no, "unchanged", UUID(existing))
+        if exc.extra.get("existing_id") and exc.extra.get("field") == "external_id":
+            return LineOutcome.done(line.line_no, "unchanged")
         return LineOutcome.from_problem(line.line_no, exc)
     except NotFound:
         return LineOutcome.error(line.line_no, "unknown_assignment", f"unknown assignment {data.assignment_id}", "assignment_id")
     except DondocError as exc:
         return LineOutcome.from_problem(line.line_no, exc)
-    return LineOutcome.done(line.line_no, "created", report.id)
+    return LineOutcome.done(line.line_no, "created")

@@ -138,13 +138,13 @@ async def apply(
     await _insert(session, caller, created)
     await _update(session, caller, [i for i in updated if not i.needs_service and i.changes])
     for item in created:
-        batch.outcomes[item.line_no] = LineOutcome.done(item.line_no, "created", item.unit.id if item.unit else None)
+        batch.outcomes[item.line_no] = LineOutcome.done(item.line_no, "created")
     for item in updated:
         if item.needs_service:
             batch.outcomes[item.line_no] = await _through_service(session, caller, item)
         else:
             outcome = "updated" if item.changes else "unchanged"
-            batch.outcomes[item.line_no] = LineOutcome.done(item.line_no, outcome, item.existing.id if item.existing else None)
+            batch.outcomes[item.line_no] = LineOutcome.done(item.line_no, outcome)
     return [batch.outcomes[line.line_no] for line in lines]
 
 
@@ -157,7 +157,7 @@ async def _load(session: AsyncSession, caller: Caller, prepared: Prepared) -> _B
             continue
         if result.code in parsed:  # an earlier line of the same code: the later one wins, as applying both in order would
             earlier = parsed[result.code][0]
-            outcomes[earlier] = LineOutcome.done(earlier, "superseded", None)
+            outcomes[earlier] = LineOutcome.done(earlier, "superseded")
         parsed[result.code] = (line_no, result)
     codes = set(parsed) | {d.parent_code for _, d in parsed.values() if d.parent_code}
     ids = {d.parent_id for _, d in parsed.values() if d.parent_id}
@@ -323,4 +323,4 @@ async def _through_service(session: AsyncSession, caller: Caller, item: _Item) -
     except DondocError as exc:
         await session.refresh(unit)
         return LineOutcome.from_problem(item.line_no, exc)
-    return LineOutcome.done(item.line_no, "updated" if changes else "unchanged", unit.id)
+    return LineOutcome.done(item.line_no, "updated" if changes else "unchanged")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import httpx
 
 from app.settings import get_settings
-from tests.fixtures import Province
+from tests.fixtures import Province, sql
 from tests.imports.helpers import errors_of, import_now, ndjson, upload
 
 
@@ -69,6 +70,9 @@ async def test_bad_lines_are_reported_with_number_field_and_reason_while_good_on
     assert (errors[8][0]["field"], errors[8][0]["code"]) == ("colour", "extra_forbidden")
     codes = {row[0] for row in await units_snapshot()}
     assert {"TYT-OK1", "TYT-OK3"} <= codes and not codes & {"TYT-BAD-KIND", "TYT-NO-NAME", "TYT-ORPHAN", "TYT-OK2"}
+    # Staging keeps the failed lines, for their errors; the lines that went in were deleted as they were applied.
+    staged = await sql("SELECT line_no, status FROM import_lines WHERE job_id = $1 ORDER BY line_no", UUID(job["id"]))
+    assert [tuple(r) for r in staged] == [(n, "failed") for n in (2, 4, 5, 6, 7, 8)]
 
 
 async def test_running_the_same_file_again_changes_nothing(client: httpx.AsyncClient, province: Province) -> None:
