@@ -192,6 +192,11 @@ async def write_connection() -> AsyncIterator[asyncpg.Connection]:
     held = _HeldConnection(pool, connection, connection.transaction())
     try:
         await held.transaction.start()
+    except BaseException:  # BEGIN failed or was cancelled in flight: its state is unknown (see driver_connection)
+        connection.terminate()
+        await pool.release(connection)
+        raise
+    try:
         yield connection
     except BaseException:
         await held.rollback()
