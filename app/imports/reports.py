@@ -7,7 +7,6 @@ the unit already used is `unchanged`, which makes re-running a file harmless.
 
 from __future__ import annotations
 
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
