@@ -11,6 +11,7 @@ import pytest
 from app.idempotency.claim import Claim
 from app.settings import get_settings
 from tests.fixtures import Province, sql
+from tests.webhooks.receiver import subscribe
 
 BODY = {"code": "TYT-IDEM", "name": "Trạm Y tế xã Thiệu Lý", "kind": "commune_health_station", "parent_code": "TTYT-TH"}
 
@@ -172,3 +173,22 @@ async def test_requests_without_a_key_commit_as_before(client: httpx.AsyncClient
     assert created.status_code == 201
     assert await sql("SELECT count(*) FROM units WHERE code = $1", BODY["code"]) == [(1,)]
     assert await sql("SELECT count(*) FROM idempotency_keys") == [(0,)]
+
+
+async def test_background_work_after_an_idempotent_response_finds_it_committed(
+    client: httpx.AsyncClient, province: Province, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A webhook test enqueues its delivery after the response: held for the claim, the commit must still come first."""
+    from app.webhooks import router as webhooks_router
+
+    monkeypatch.setattr(get_settings(), "webhook_allow_private", True)
+    hook = await subscribe(client, province, "http://127.0.0.1:9/hooks")  # never called: the wake is replaced
+    seen: list[list[object]] = []
+
+    async def wake(subscription_ids: list[object]) -> None:
+        seen.append([tuple(r) for r in await sql("SELECT count(*) FROM webhook_deliveries")])
+
+    monkeypatch.setattr(webhooks_router, "wake", wake)
+    response = await client.post(f"/v1/webhooks/{hook['id']}/test", headers=headers(province, "ping-1"))
+    assert response.status_code == 202, response.text
+    assert seen == [[(1,)]]
