@@ -41,18 +41,9 @@ async def open_recurring_periods(ctx: dict[str, Any]) -> int:
 
 async def deadline_scan(ctx: dict[str, Any]) -> dict[str, int]:
     """Fire every escalation step that has come due, in batches, each batch one transaction."""
-    from app.db import sessionmaker
-    from app.escalation.scan import scan_batch
+    from app.escalation.scan import scan_due
 
-    totals: dict[str, int] = {}
-    batch = 20_000
-    while True:
-        async with sessionmaker()() as session, session.begin():
-            scanned = await scan_batch(session, utcnow(), batch=batch)
-        for event_type, n in scanned.fired.items():
-            totals[event_type] = totals.get(event_type, 0) + n
-        if not scanned.full(batch):
-            break
+    totals = await scan_due()
     if totals:
         log.info("deadline scan fired steps", extra={"fired": totals})
     return totals

@@ -17,6 +17,7 @@ them pending again and the next scan fires or skips them as it would have.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import NamedTuple
 from uuid import UUID
@@ -26,7 +27,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assignments.service import DUE_SOON
+from app.db import sessionmaker
 from app.ops import worker_metrics
+from app.timeutil import utcnow
 
 STEPS_FIRED = Counter("dondoc_escalation_steps_fired_total", "Escalation steps fired", ["kind", "step"])
 SCAN_SECONDS = Histogram("dondoc_deadline_scan_seconds", "Duration of one deadline scan batch")
@@ -137,6 +140,19 @@ async def scan_batch(session: AsyncSession, now: datetime, batch: int = 20_000) 
         STEPS_FIRED.labels(event_type.removeprefix("assignment."), step).inc()
         worker_metrics.count("escalation_steps_fired", step)
     return ScanBatch(counts, skipped.rowcount, held.rowcount)  # type: ignore[attr-defined]
+
+
+async def scan_due(clock: Callable[[], datetime] = utcnow, batch: int = 20_000) -> dict[str, int]:
+    """A whole scan, as the worker's job runs it: batches, each committed on its own, until one reaches
+    no bound. Each batch is at `clock()`. Returns the steps fired, by event type."""
+    totals: dict[str, int] = {}
+    while True:
+        async with sessionmaker()() as session, session.begin():
+            scanned = await scan_batch(session, clock(), batch=batch)
+        for event_type, n in scanned.fired.items():
+            totals[event_type] = totals.get(event_type, 0) + n
+        if not scanned.full(batch):
+            return totals
 
 
 async def release_held(session: AsyncSession, assignment_ids: list[UUID]) -> None:
