@@ -379,7 +379,7 @@ async def _write_overlapped(
         async with sessionmaker()() as session, session.begin():
             if not await _still_held(session, lease, lock=False):
                 return None
-            pending = await _pending_lines(session, lease, len(lines), after=after)
+            pending = await _pending_lines(session, lease, len(lines), after=after, read_ahead=lines)
             if not pending:
                 return 0
             usable = prepared if _same_lines(pending, lines) else None
@@ -399,14 +399,13 @@ class Ahead:
             _read_and_prepare(lease, applier, size, after=after_line)
         )
 
-    async def result_for(self, lines: list[StagedLine]) -> Any | None:
-        """What was prepared, if it was for exactly these lines (else None: the batch prepares them itself)."""
+    async def result(self) -> tuple[list[StagedLine], Any | None]:
+        """The lines read ahead and what was prepared of them (none if that failed: the batch reads and prepares itself)."""
         try:
-            read_ahead, prepared = await self.task
+            return await self.task
         except Exception:
             log.exception("reading an import batch ahead failed; it is read and prepared again in its transaction")
-            return None
-        return prepared if _same_lines(read_ahead, lines) else None
+            return [], None
 
     async def discard(self) -> None:
         self.task.cancel()
@@ -431,7 +430,27 @@ _PENDING_LINES = DriverStatement.of(
 _DELETE_LINES = DriverStatement.of(text("DELETE FROM import_lines WHERE job_id = :job AND line_no = ANY(:lines)"))
 
 
-async def _pending_lines(session: AsyncSession, lease: Lease, size: int, *, after: int = 0) -> list[StagedLine]:
+_PENDING_LINE_NUMBERS = DriverStatement.of(
+    text(
+        "SELECT array_agg(line_no ORDER BY line_no) FROM (SELECT line_no FROM import_lines "
+        "WHERE job_id = :id AND status = 'pending' AND line_no > :after ORDER BY line_no LIMIT :n) AS pending"
+    )
+)
+
+
+async def _pending_lines(
+    session: AsyncSession, lease: Lease, size: int, *, after: int = 0, read_ahead: list[StagedLine] | None = None
+) -> list[StagedLine]:
+    """The first `size` pending lines after `after`, as this transaction sees them.
+
+    When `read_ahead` holds the lines read a moment before on another connection, and they are
+    still exactly the pending ones, only their numbers are read again: a staged line's text never
+    changes once stored. Reading a unit batch's 5,000 lines back was ~15 ms of its transaction.
+    """
+    if read_ahead:
+        numbers = await _PENDING_LINE_NUMBERS.fetchval(session, id=lease.job_id, after=after, n=size)
+        if numbers == [line.line_no for line in read_ahead]:
+            return read_ahead
     rows = await _PENDING_LINES.fetch(session, id=lease.job_id, after=after, n=size)
     return [StagedLine(*row) for row in rows]
 
@@ -444,10 +463,12 @@ async def _apply_batch(
         async with sessionmaker()() as session, session.begin():
             if not await _still_held(session, lease):
                 return None, None
-            lines = await _pending_lines(session, lease, size)
+            read_ahead, prepared = await ahead.result() if ahead is not None else ([], None)
+            lines = await _pending_lines(session, lease, size, read_ahead=read_ahead)
             if not lines:
                 return -1, None
-            prepared = await ahead.result_for(lines) if ahead is not None else None
+            if not _same_lines(lines, read_ahead):
+                prepared = None
             if prepare_next and applier.prepare is not None:
                 following = Ahead(lease, applier, size, after_line=lines[-1].line_no)
             outcomes = await applier.apply(session, lease.caller, lines, prepared)

@@ -137,14 +137,20 @@ def _decoded(data: Any) -> Any:
     return orjson.loads(data) if isinstance(data, str) else data
 
 
-async def test_work_prepared_for_other_lines_is_not_used() -> None:
-    async def prepared() -> tuple[list[StagedLine], Any]:
-        return [StagedLine(4, "{}"), StagedLine(5, "{}")], "made for lines 4 and 5"
-
-    ahead = service.Ahead.__new__(service.Ahead)
-    ahead.task = asyncio.create_task(prepared())
-    assert await ahead.result_for([StagedLine(4, "{}"), StagedLine(5, "{}")]) == "made for lines 4 and 5"
-    assert await ahead.result_for([StagedLine(4, "{}"), StagedLine(6, "{}")]) is None
+async def test_lines_read_ahead_are_used_only_while_they_are_still_the_pending_ones(
+    client: httpx.AsyncClient, province: Province
+) -> None:
+    """In the batch's transaction only the line numbers are read again; other numbers mean the lines are read whole."""
+    response = await upload(client, province, "root_admin", "units", ndjson(*(station(f"TYT-R{i}", "TTYT-TH") for i in range(3))))
+    lease = await service.claim(UUID(response.json()["id"]))
+    assert lease is not None
+    read_ahead = [StagedLine(1, "as read ahead"), StagedLine(2, "as read ahead")]
+    async with sessionmaker()() as session, session.begin():
+        assert await service._pending_lines(session, lease, 2, read_ahead=read_ahead) is read_ahead
+        await session.execute(text("DELETE FROM import_lines WHERE line_no = 2"))  # applied meanwhile
+        fresh = await service._pending_lines(session, lease, 2, read_ahead=read_ahead)
+    assert [line.line_no for line in fresh] == [1, 3]
+    assert orjson.loads(fresh[1].raw)["code"] == "TYT-R2"
 
 
 async def test_a_batch_whose_preparation_failed_is_prepared_again_in_its_transaction(
