@@ -33,7 +33,7 @@ from app.errors import DondocError, ValidationProblem
 from app.escalation import arming
 from app.events import service as events
 from app.imports.ids import new_ids
-from app.imports.lines import LineOutcome, StagedLine, parse
+from app.imports.lines import LineOutcome, StagedLine, WaitForBefore, parse
 from app.imports.schemas import DirectiveLine
 from app.tasks import service as tasks
 from app.tasks.models import AssignmentRole, Task
@@ -113,6 +113,7 @@ class Prepared:
     parsed: list[tuple[int, DirectiveLine]]
     context: _Context
     built: dict[int, _New | ValidationProblem]  # by line: what creating its directive writes, or why it cannot be created
+    keys: set[Key]  # the keys of the directives it creates
 
 
 async def prepare(session: AsyncSession, caller: Caller, lines: list[StagedLine]) -> Prepared:
@@ -140,16 +141,17 @@ async def prepare(session: AsyncSession, caller: Caller, lines: list[StagedLine]
         except ValidationProblem as exc:
             built[line_no] = exc
         await _let_others_run(index)
-    return Prepared(outcomes, parsed, context, built)
+    return Prepared(outcomes, parsed, context, built, keys)
 
 
-def only_creates(prepared: Prepared) -> bool:
-    """Does every line of the batch create a new directive? Then it may be written beside the batch before it.
+def writes_beside(prepared: Prepared, before: Prepared) -> bool:
+    """May this batch be written while the batch before it (`before`) is still being written?
 
-    A line naming a stored directive may change its draft, which the batch before may change too:
-    that batch has to commit first, or an earlier line could win over a later one.
+    Yes when every line creates a new directive, under a key `before` does not create too. A line
+    naming a stored directive may change its draft, which the batch before may change too: that
+    batch has to commit first, or an earlier line could win over a later one.
     """
-    return all(line_no in prepared.built for line_no, _ in prepared.parsed)
+    return all(line_no in prepared.built for line_no, _ in prepared.parsed) and not (prepared.keys & before.keys)
 
 
 async def _let_others_run(index: int) -> None:
@@ -159,8 +161,9 @@ async def _let_others_run(index: int) -> None:
 
 
 async def apply(
-    session: AsyncSession, caller: Caller, lines: list[StagedLine], prepared: Prepared | None = None
+    session: AsyncSession, caller: Caller, lines: list[StagedLine], prepared: Prepared | None, before: WaitForBefore | None
 ) -> list[LineOutcome]:
+    """Write the batch. Its new directives never need the batch written beside it (`before`), so it never waits for it."""
     if ROLE_RANK[caller.role] < ROLE_RANK[Role.issuer]:
         return [LineOutcome.error(line.line_no, "forbidden", "importing directives needs the issuer role") for line in lines]
     if prepared is None:

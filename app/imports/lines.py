@@ -54,7 +54,9 @@ class LineOutcome:
 
 
 Prepare = Callable[[AsyncSession, Caller, list[StagedLine]], Awaitable[Any]]
-Apply = Callable[[AsyncSession, Caller, list[StagedLine], Any], Awaitable[list[LineOutcome]]]
+# Waits until the batch written beside this one has ended (committed, or rolled back).
+WaitForBefore = Callable[[], Awaitable[None]]
+Apply = Callable[[AsyncSession, Caller, list[StagedLine], Any, WaitForBefore | None], Awaitable[list[LineOutcome]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,18 +67,21 @@ class Applier:
     next batch on a connection of its own while the database applies the current one. `apply`
     writes a batch in the job's transaction, given what `prepare` made of exactly those lines, or
     None, in which case it prepares them itself. A kind with nothing worth preparing has no `prepare`.
+    When the batch is written beside the one before it, `apply` is also given a way to wait for
+    that batch to end, for lines that need what it writes.
 
-    `overlaps`, given what `prepare` made of a batch, says whether its transaction may start while
-    the one before it is still being written: true when the batch only creates rows. Its lines then
-    never wait for the other batch's rows, except where both create the same key; the later batch
-    fails on the unique index and its lines are applied again one by one, after the other's. A
-    batch that changes stored rows waits, so that a later line still wins over an earlier one.
-    Without `overlaps`, one batch is written at a time.
+    `overlaps`, given what `prepare` made of a batch and of the batch before it, says whether its
+    transaction may start while that one is still being written: true when the batch only creates
+    rows, under keys the batch before does not name. A batch that changes stored rows, or names a
+    key of the batch before, waits for it to commit, so that a later line always wins over an
+    earlier one. Should both still create the same key (a row stored meanwhile by someone else),
+    the later batch to write fails on the unique index and its lines are applied again one by
+    one. Without `overlaps`, one batch is written at a time.
     """
 
     apply: Apply
     prepare: Prepare | None = None
-    overlaps: Callable[[Any], bool] | None = None
+    overlaps: Callable[[Any, Any], bool] | None = None
 
 
 def _join(prefix: str, name: str | None) -> str | None:

@@ -17,7 +17,9 @@ from app.imports.schemas import ReportLine
 from app.reports import service as reports
 
 
-async def apply(session: AsyncSession, caller: Caller, lines: list[StagedLine], prepared: None = None) -> list[LineOutcome]:
+async def apply(
+    session: AsyncSession, caller: Caller, lines: list[StagedLine], prepared: None = None, before: None = None
+) -> list[LineOutcome]:
     """Each line on its own savepoint; reports have nothing to prepare ahead."""
     return [await _apply_one(session, caller, line) for line in lines]
 

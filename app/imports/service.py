@@ -37,7 +37,7 @@ from app.auth.models import ApiKey, Role
 from app.db import DriverStatement, sessionmaker
 from app.errors import NotFound, ValidationProblem
 from app.imports import staging
-from app.imports.lines import Applier, LineOutcome, StagedLine
+from app.imports.lines import Applier, LineOutcome, StagedLine, WaitForBefore
 from app.imports.models import ImportJob, ImportKind, ImportLine, ImportStatus, LineStatus
 from app.imports.schemas import ImportLineErrors, ImportRead, LineError
 from app.pagination import decode_cursor, encode_cursor, integer, newest_first
@@ -310,20 +310,23 @@ async def _overlapped_pass(lease: Lease, applier: Applier, size: int, *, deadlin
     assert applier.overlaps is not None
     total, after = 0, 0
     writing: list[asyncio.Task[int | None]] = []  # at most two: the batch committing and the one after it
+    before: Any | None = None  # what was prepared for the batch started last (None if it was not prepared)
     try:
         while time.monotonic() < deadline:
             lines, prepared = await _read_and_prepare(lease, applier, size, after=after)
             if not lines:
                 break
-            # A batch that changes stored rows (or could not be prepared) starts once the one before it has committed.
-            wait_first = prepared is None or not applier.overlaps(prepared)
+            # A batch that changes stored rows or shares a key with the batch before it (or either could not be
+            # prepared) starts once that batch has committed.
+            wait_first = prepared is None or before is None or not applier.overlaps(prepared, before)
             while writing and (wait_first or len(writing) == 2):
                 step = await writing.pop(0)
                 if step is None:
                     return None
                 total += step
-            writing.append(asyncio.create_task(_write_overlapped(lease, applier, after, lines, prepared)))
-            after = lines[-1].line_no
+            beside = _waiter(writing[-1]) if writing else None
+            writing.append(asyncio.create_task(_write_overlapped(lease, applier, after, lines, prepared, beside)))
+            after, before = lines[-1].line_no, prepared
         while writing:
             step = await writing.pop(0)
             if step is None:
@@ -366,8 +369,26 @@ class _LeaseLost(Exception):
     """Raised inside a batch's transaction to roll it back: another worker holds the job now."""
 
 
+# How long a batch waits for the one written beside it (a batch of units takes well under a second).
+# That batch never waits for this one, but both can wait for a third party's tree write queued for
+# the lock between them: this batch, holding the lock shared, then goes on without the other, and its
+# lines that needed the other's units wait for the next round.
+WAIT_FOR_BEFORE_S = 10.0
+
+
+def _waiter(batch: asyncio.Task[int | None]) -> WaitForBefore:
+    """Waits for a batch being written to end, whatever its result (which its own awaiter handles)."""
+
+    async def wait() -> None:
+        done, _ = await asyncio.wait([batch], timeout=WAIT_FOR_BEFORE_S)
+        if not done:
+            log.error("an import batch waited %s s for the batch before it; going on without it", WAIT_FOR_BEFORE_S)
+
+    return wait
+
+
 async def _write_overlapped(
-    lease: Lease, applier: Applier, after: int, lines: list[StagedLine], prepared: Any | None
+    lease: Lease, applier: Applier, after: int, lines: list[StagedLine], prepared: Any | None, before: WaitForBefore | None
 ) -> int | None:
     """One batch of an overlapped pass: the pending lines after `after`, with what was prepared for `lines`.
 
@@ -383,7 +404,7 @@ async def _write_overlapped(
             if not pending:
                 return 0
             usable = prepared if _same_lines(pending, lines) else None
-            outcomes = await applier.apply(session, lease.caller, pending, usable)
+            outcomes = await applier.apply(session, lease.caller, pending, usable, before)
             if not await _record_outcomes(session, lease, outcomes):
                 raise _LeaseLost
             return sum(1 for o in outcomes if o.status != LineStatus.deferred)
@@ -471,7 +492,7 @@ async def _apply_batch(
                 prepared = None
             if prepare_next and applier.prepare is not None:
                 following = Ahead(lease, applier, size, after_line=lines[-1].line_no)
-            outcomes = await applier.apply(session, lease.caller, lines, prepared)
+            outcomes = await applier.apply(session, lease.caller, lines, prepared, None)
             await _record_outcomes(session, lease, outcomes)
             step = sum(1 for o in outcomes if o.status != LineStatus.deferred) or 0
         return step, following
@@ -641,8 +662,8 @@ def applier_for(kind: ImportKind) -> Applier:
     from app.imports import directives, reports, units
 
     return {
-        ImportKind.units: Applier(apply=units.apply, prepare=units.prepare),
-        ImportKind.directives: Applier(apply=directives.apply, prepare=directives.prepare, overlaps=directives.only_creates),
+        ImportKind.units: Applier(apply=units.apply, prepare=units.prepare, overlaps=units.writes_beside),
+        ImportKind.directives: Applier(apply=directives.apply, prepare=directives.prepare, overlaps=directives.writes_beside),
         ImportKind.reports: Applier(apply=reports.apply),
     }[kind]
 

@@ -6,6 +6,9 @@ the rest is in). New units go in with one COPY, changed ones with one UPDATE, th
 entries with one more COPY. The rare line that moves a unit to another parent or
 deactivates it goes through the same service as PATCH /v1/units/{id}, on its own savepoint.
 Only the fields a line gives are changed, as in POST /v1/units/batch.
+
+A batch whose lines only create units is written under the tree lock shared, beside the batch
+before it (see `writes_beside`).
 """
 
 from __future__ import annotations
@@ -23,10 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth.caller import Caller
 from app.auth.models import Role
-from app.db import copy_records
+from app.db import DriverStatement, copy_records
 from app.errors import DondocError
 from app.imports.ids import new_ids
-from app.imports.lines import LineOutcome, StagedLine, parse
+from app.imports.lines import LineOutcome, StagedLine, WaitForBefore, parse
 from app.imports.models import LineStatus
 from app.imports.schemas import UnitLine
 from app.units import service as units
@@ -90,6 +93,7 @@ class _Batch:
     by_id: dict[UUID, Stored]
     items: dict[str, _Item]  # this batch's lines, by code (the last line of a code wins)
     unit_ids: Iterator[UUID]  # an id for each line that may create a unit, made at once: uuid4() a unit was a tenth of the import
+    tree_shared: bool  # the tree lock is held shared: moves and deactivations wait
     outcomes: dict[int, LineOutcome] = field(default_factory=dict)
 
 
@@ -110,6 +114,11 @@ class Prepared:
 
     parsed: list[tuple[int, UnitLine | LineOutcome]]
     search_keys: dict[int, str]  # by line number
+    codes: set[str] = field(default_factory=set)  # the codes of its valid lines
+    stored_codes: set[str] = field(default_factory=set)  # those that were stored when it was prepared
+
+
+_STORED_CODES = DriverStatement.of(text("SELECT code FROM units WHERE code = ANY(CAST(:codes AS text[]))"))
 
 
 async def prepare(session: AsyncSession, caller: Caller, lines: list[StagedLine]) -> Prepared:
@@ -121,18 +130,65 @@ async def prepare(session: AsyncSession, caller: Caller, lines: list[StagedLine]
             prepared.search_keys[line.line_no] = units.search_key(result.code, result.name, result.short_name, result.aliases)
         if index % YIELD_EVERY_LINES == YIELD_EVERY_LINES - 1:
             await asyncio.sleep(0)  # the batch being written meanwhile must not wait long for the event loop
+    prepared.codes = {result.code for _, result in prepared.parsed if not isinstance(result, LineOutcome)}
+    prepared.stored_codes = {row[0] for row in await _STORED_CODES.fetch(session, codes=list(prepared.codes))}
     return prepared
 
 
+def only_creates(prepared: Prepared) -> bool:
+    """Does every line of the batch create a unit not stored yet (as far as could be seen ahead)?
+
+    Such a batch takes the tree lock shared: it only adds units under parents it reads, so it can be
+    written beside another batch of the import. A line that changes a stored unit takes it alone.
+    """
+    return not prepared.stored_codes
+
+
+def writes_beside(prepared: Prepared, before: Prepared) -> bool:
+    """May this batch be written while the batch before it (`before`) is still being written?
+
+    Yes when both only create units and this one names none of the codes `before` writes: a later
+    line then never loses to an earlier one. Its lines whose parent `before` creates wait for it to
+    commit, inside this batch's transaction, after the rest of the batch is written (see `apply`).
+    That wait is safe because `before` never waits for this batch: both hold the tree lock shared,
+    and they write no row and no code in common.
+    """
+    return only_creates(prepared) and only_creates(before) and not (prepared.codes & before.codes)
+
+
 async def apply(
-    session: AsyncSession, caller: Caller, lines: list[StagedLine], prepared: Prepared | None = None
+    session: AsyncSession, caller: Caller, lines: list[StagedLine], prepared: Prepared | None, before: WaitForBefore | None
 ) -> list[LineOutcome]:
+    """Write the batch; with `before`, the batch before it is still being written beside it.
+
+    A line whose parent is not found then may be waiting for a unit that batch creates: the rest
+    of the batch is written first, and once that batch has ended the parents are looked up again.
+    In a file ordered parent first, nearly every batch starts with a few such lines.
+    """
     if caller.role != Role.admin:
         return [LineOutcome.error(line.line_no, "forbidden", "importing units needs the admin role") for line in lines]
-    await units.lock_tree(session)
-    batch = await _load(session, caller, prepared if prepared is not None else await prepare(session, caller, lines))
+    if prepared is None:
+        prepared = await prepare(session, caller, lines)
+    shared = only_creates(prepared)
+    await units.lock_tree(session, shared=shared)
+    batch = await _load(session, caller, prepared, tree_shared=shared)
+    _resolve_all(batch)
+    if before is not None and _waiting_for_parent(batch):
+        await _write(session, caller, batch)
+        await before()
+        await _load_missing_parents(session, batch)
+        _resolve_all(batch)
+    await _write(session, caller, batch)
+    return [batch.outcomes[line.line_no] for line in lines]
+
+
+def _resolve_all(batch: _Batch) -> None:
     for item in batch.items.values():
         _resolve(batch, item, visiting=set())
+
+
+async def _write(session: AsyncSession, caller: Caller, batch: _Batch) -> None:
+    """Write the lines resolved and not written yet, and give each its outcome."""
     created = [i for i in batch.items.values() if i.line_no not in batch.outcomes and i.existing is None]
     updated = [i for i in batch.items.values() if i.line_no not in batch.outcomes and i.existing is not None]
     await _insert(session, caller, created)
@@ -140,15 +196,35 @@ async def apply(
     for item in created:
         batch.outcomes[item.line_no] = LineOutcome.done(item.line_no, "created")
     for item in updated:
-        if item.needs_service:
+        if item.needs_service and batch.tree_shared:
+            _defer_move(batch, item)  # a unit stored since the batch was prepared; the next round holds the lock alone
+        elif item.needs_service:
             batch.outcomes[item.line_no] = await _through_service(session, caller, item)
         else:
             outcome = "updated" if item.changes else "unchanged"
             batch.outcomes[item.line_no] = LineOutcome.done(item.line_no, outcome)
-    return [batch.outcomes[line.line_no] for line in lines]
 
 
-async def _load(session: AsyncSession, caller: Caller, prepared: Prepared) -> _Batch:
+def _waiting_for_parent(batch: _Batch) -> list[_Item]:
+    """The lines deferred for want of their parent (and their children in the batch)."""
+    return [
+        i for i in batch.items.values()
+        if i.unit is None and i.line_no in batch.outcomes and batch.outcomes[i.line_no].status == LineStatus.deferred
+    ]
+
+
+async def _load_missing_parents(session: AsyncSession, batch: _Batch) -> None:
+    """Look up again the parents the deferred lines name, and let those lines be resolved again."""
+    waiting = _waiting_for_parent(batch)
+    codes = [i.data.parent_code for i in waiting if i.data.parent_code]
+    for row in await session.execute(_STORED_UNITS, {"codes": codes, "ids": []}):
+        batch.by_code[row.code] = row
+        batch.by_id[row.id] = row
+    for item in waiting:
+        del batch.outcomes[item.line_no]
+
+
+async def _load(session: AsyncSession, caller: Caller, prepared: Prepared, *, tree_shared: bool) -> _Batch:
     outcomes: dict[int, LineOutcome] = {}
     parsed: dict[str, tuple[int, UnitLine]] = {}
     for line_no, result in prepared.parsed:
@@ -170,7 +246,7 @@ async def _load(session: AsyncSession, caller: Caller, prepared: Prepared) -> _B
     }
     kinds = set(await session.scalars(select(UnitKind.code)))
     unit_ids = iter(new_ids(sum(1 for item in items.values() if item.existing is None)))
-    return _Batch(caller, kinds, by_code, {u.id: u for u in stored}, items, unit_ids, outcomes)
+    return _Batch(caller, kinds, by_code, {u.id: u for u in stored}, items, unit_ids, tree_shared, outcomes)
 
 
 def _resolve(batch: _Batch, item: _Item, visiting: set[str]) -> Stored | _NewUnit | None:
@@ -258,6 +334,12 @@ def _fail(batch: _Batch, item: _Item, code: str, message: str, fld: str | None) 
 
 def _defer(batch: _Batch, item: _Item, parent_code: str) -> None:
     outcome = LineOutcome.error(item.line_no, "unknown_parent", f"unknown unit {parent_code}", "parent_code")
+    outcome.status = LineStatus.deferred
+    batch.outcomes[item.line_no] = outcome
+
+
+def _defer_move(batch: _Batch, item: _Item) -> None:
+    outcome = LineOutcome.error(item.line_no, "tree_busy", "moving or deactivating a unit waits for the tree lock")
     outcome.status = LineStatus.deferred
     batch.outcomes[item.line_no] = outcome
 

@@ -48,8 +48,16 @@ def in_scope(caller: Caller) -> ColumnElement[bool]:
     return Unit.path.contains([caller.unit_id])  # type: ignore[attr-defined]
 
 
-async def lock_tree(session: AsyncSession) -> None:
-    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": TREE_LOCK_KEY})
+async def lock_tree(session: AsyncSession, *, shared: bool = False) -> None:
+    """Hold the tree lock until the transaction ends.
+
+    Shared is enough for a write that only adds units under parents it has read, or changes a unit's
+    own fields: such writes cannot build a cycle or leave a path stale, so several may run at once
+    (an import's batches). Moving, deactivating or deleting a unit takes it exclusively, and so waits
+    for them all, as they wait for it.
+    """
+    lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    await session.execute(text(f"SELECT {lock}(:k)"), {"k": TREE_LOCK_KEY})
 
 
 async def get_unit(session: AsyncSession, caller: Caller, unit_id: UUID) -> Unit:

@@ -47,9 +47,9 @@ def break_batches_holding(monkeypatch: pytest.MonkeyPatch, importer: ModuleType,
     """Make `importer.apply` raise (a simulated bug) for any batch holding a line whose raw text contains `text`."""
     real_apply = importer.apply
 
-    async def explosive(session: Any, caller: Any, lines: list[Any], prepared: Any = None) -> Any:
+    async def explosive(session: Any, caller: Any, lines: list[Any], prepared: Any, before: Any) -> Any:
         if any(text in line.raw for line in lines):
             raise RuntimeError("simulated bug")
-        return await real_apply(session, caller, lines, prepared)
+        return await real_apply(session, caller, lines, prepared, before)
 
     monkeypatch.setattr(importer, "apply", explosive)

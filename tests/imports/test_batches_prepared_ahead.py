@@ -13,9 +13,12 @@ import orjson
 import pytest
 from sqlalchemy import text
 
+from app.auth.caller import Caller
+from app.auth.models import Role
 from app.db import sessionmaker
 from app.events import service as events
 from app.imports import service
+from app.imports import units as units_import
 from app.imports.lines import Applier, StagedLine
 from app.imports.models import ImportKind
 from tests.fixtures import Province
@@ -38,9 +41,9 @@ def tiny_batches(monkeypatch: pytest.MonkeyPatch, two_line_batches: None) -> lis
     def counting(kind: ImportKind) -> Applier:
         applier = real(kind)
 
-        async def apply(session: Any, caller: Any, lines: list[StagedLine], prepared: Any = None) -> Any:
+        async def apply(session: Any, caller: Any, lines: list[StagedLine], prepared: Any, before: Any) -> Any:
             used.append(prepared is not None)
-            return await applier.apply(session, caller, lines, prepared)
+            return await applier.apply(session, caller, lines, prepared, before)
 
         return Applier(apply=apply, prepare=applier.prepare, overlaps=applier.overlaps)
 
@@ -49,17 +52,18 @@ def tiny_batches(monkeypatch: pytest.MonkeyPatch, two_line_batches: None) -> lis
 
 
 def record_batch_spans(monkeypatch: pytest.MonkeyPatch, hold_s: Callable[[int], float]) -> list[tuple[int, str]]:
-    """(first line of the batch, "start" | "end") as batches are applied; each batch's transaction is kept open
-    `hold_s(its first line)` seconds after applying, long enough for the next batch to start were it allowed to."""
+    """(first line of the batch, "start" | "applied" | "end") as batches are applied; each batch's transaction is kept
+    open `hold_s(its first line)` seconds after applying, long enough for the next batch to start were it allowed to."""
     real = service.applier_for
     spans: list[tuple[int, str]] = []
 
     def recording(kind: ImportKind) -> Applier:
         applier = real(kind)
 
-        async def apply(session: Any, caller: Any, lines: list[StagedLine], prepared: Any = None) -> Any:
+        async def apply(session: Any, caller: Any, lines: list[StagedLine], prepared: Any, before: Any) -> Any:
             spans.append((lines[0].line_no, "start"))
-            outcomes = await applier.apply(session, caller, lines, prepared)
+            outcomes = await applier.apply(session, caller, lines, prepared, before)
+            spans.append((lines[0].line_no, "applied"))
             await asyncio.sleep(hold_s(lines[0].line_no))
             spans.append((lines[0].line_no, "end"))
             return outcomes
@@ -184,6 +188,93 @@ async def test_the_next_directive_batch_is_written_while_the_one_before_it_commi
     assert counted[0][0] == 6 and created[0][0] == counted[0][1]
 
 
+async def test_unit_batches_that_only_create_are_written_beside_each_other(
+    client: httpx.AsyncClient, province: Province, monkeypatch: pytest.MonkeyPatch, two_line_batches: None
+) -> None:
+    """The tree lock is shared between them: each batch is written while the other still holds its transaction open."""
+    spans = record_batch_spans(monkeypatch, lambda first_line: 0.5 if first_line in (1, 3) else 0.0)
+    body = ndjson(*(station(f"TYT-S{i}", "TTYT-TH") for i in range(1, 7)))
+    job = await import_now(client, province, "root_admin", "units", body)
+    assert (job["succeeded"], job["failed"], job["counts"]) == (6, 0, {"created": 6})
+    assert spans.index((3, "applied")) < spans.index((1, "end")) and spans.index((1, "applied")) < spans.index((3, "end"))
+
+
+async def test_a_unit_whose_parent_the_batch_beside_creates_waits_for_it_in_its_own_transaction(
+    client: httpx.AsyncClient, province: Province, monkeypatch: pytest.MonkeyPatch, two_line_batches: None
+) -> None:
+    """Parent first, split at every batch boundary: no line is deferred to a later round, and every path is whole."""
+    spans = record_batch_spans(monkeypatch, lambda first_line: 0.5 if first_line == 1 else 0.0)
+    statuses: list[str] = []
+    real_apply = units_import.apply
+
+    async def apply(session: Any, caller: Any, lines: list[StagedLine], prepared: Any, before: Any) -> Any:
+        outcomes = await real_apply(session, caller, lines, prepared, before)
+        statuses.extend(o.status.value for o in outcomes)
+        return outcomes
+
+    monkeypatch.setattr(units_import, "apply", apply)
+    centre = {"code": "TTYT-W", "name": "Trung tâm Y tế huyện W", "kind": "health_centre", "parent_code": "SYT"}
+    body = ndjson(centre, station("TYT-W1", "TTYT-W"), station("TYT-W2", "TTYT-W"), centre | {"code": "TTYT-V"},
+                  station("TYT-V1", "TTYT-V"), station("TYT-V2", "TTYT-W"))
+    job = await import_now(client, province, "root_admin", "units", body)
+    assert (job["succeeded"], job["failed"], job["counts"]) == (6, 0, {"created": 6})
+    assert spans.index((3, "start")) < spans.index((1, "end"))  # written beside the batch holding its parent
+    assert statuses == ["succeeded"] * 6  # each line applied once, in its own batch
+    paths = {r[0]: list(r[1]) for r in await sql("SELECT code, path FROM units WHERE code LIKE 'TTYT-_' OR code LIKE 'TYT-__'")}
+    assert paths["TYT-W2"][:-1] == paths["TTYT-W"] and paths["TYT-V1"][:-1] == paths["TTYT-V"]
+    assert paths["TYT-V2"][:-1] == paths["TTYT-W"]
+
+
+async def test_a_unit_batch_that_waited_too_long_for_the_one_beside_defers_its_lines_to_the_next_round(
+    client: httpx.AsyncClient, province: Province, monkeypatch: pytest.MonkeyPatch, two_line_batches: None
+) -> None:
+    monkeypatch.setattr(service, "WAIT_FOR_BEFORE_S", 0.1)
+    spans = record_batch_spans(monkeypatch, lambda first_line: 1.0 if first_line == 1 else 0.0)
+    centre = {"code": "TTYT-L", "name": "Trung tâm Y tế huyện L", "kind": "health_centre", "parent_code": "SYT"}
+    body = ndjson(centre, station("TYT-L1", "TTYT-L"), station("TYT-L2", "TTYT-L"), station("TYT-L3", "TTYT-TH"))
+    job = await import_now(client, province, "root_admin", "units", body)
+    assert (job["succeeded"], job["failed"], job["counts"]) == (4, 0, {"created": 4})
+    assert spans.index((3, "applied")) < spans.index((1, "end"))  # it went on without the batch before
+    assert spans.count((3, "start")) == 2  # line 3 again, in the next round
+    paths = {r[0]: list(r[1]) for r in await sql("SELECT code, path FROM units WHERE code LIKE '%-L%'")}
+    assert paths["TYT-L2"][:-1] == paths["TTYT-L"]
+
+
+async def test_a_unit_batch_naming_a_code_of_the_batch_before_waits_for_it(
+    client: httpx.AsyncClient, province: Province, monkeypatch: pytest.MonkeyPatch, two_line_batches: None
+) -> None:
+    """Were they written side by side, the earlier line could commit last and win; so the later batch starts after."""
+    spans = record_batch_spans(monkeypatch, lambda first_line: 0.3 if first_line in (1, 3) else 0.0)
+    body = ndjson(
+        station("TYT-N1", "TTYT-TH"), station("TYT-N2", "TTYT-TH"),
+        station("TYT-N1", "TTYT-TH", name="Trạm Y tế xã N1 (đổi tên)"), station("TYT-N3", "TTYT-TH"),
+        station("TYT-N4", "TTYT-TH"), station("TYT-TG", "TTYT-TH", name="Trạm Y tế xã Thiệu Giao (mới)"),  # a stored unit
+        station("TYT-N5", "TTYT-TH"),
+    )
+    job = await import_now(client, province, "root_admin", "units", body)
+    assert (job["succeeded"], job["failed"], job["counts"]) == (7, 0, {"created": 5, "updated": 2})
+    assert spans.index((3, "start")) > spans.index((1, "end"))
+    assert spans.index((5, "start")) > spans.index((3, "end"))  # a batch that changes a stored unit waits too
+    names = dict(await sql("SELECT code, name FROM units WHERE code IN ('TYT-N1', 'TYT-TG')"))
+    assert names == {"TYT-N1": "Trạm Y tế xã N1 (đổi tên)", "TYT-TG": "Trạm Y tế xã Thiệu Giao (mới)"}
+
+
+async def test_a_move_found_under_the_shared_tree_lock_waits_for_the_next_round(province: Province) -> None:
+    """A unit stored after its batch was prepared, which the line moves: under the shared lock it is deferred, not moved."""
+    caller = Caller(key_id=None, unit_id=province.units["SYT"], role=Role.admin)
+    lines = [StagedLine(1, orjson.dumps(station("TYT-TG", "SYT")).decode())]
+    async with sessionmaker()() as session, session.begin():
+        prepared = await units_import.prepare(session, caller, lines)
+        prepared.stored_codes.clear()  # as if prepared before TYT-TG was stored
+        [outcome] = await units_import.apply(session, caller, lines, prepared, None)
+    assert (outcome.status.value, outcome.errors[0]["code"]) == ("deferred", "tree_busy")
+    assert await sql("SELECT parent_id FROM units WHERE code = 'TYT-TG'") == [(province.units["TTYT-TH"],)]
+    async with sessionmaker()() as session, session.begin():
+        [outcome] = await units_import.apply(session, caller, lines, None, None)
+    assert (outcome.status.value, outcome.outcome) == ("succeeded", "updated")
+    assert await sql("SELECT parent_id FROM units WHERE code = 'TYT-TG'") == [(province.units["SYT"],)]
+
+
 async def test_an_overlapped_batch_whose_lease_was_taken_meanwhile_writes_nothing(
     client: httpx.AsyncClient, province: Province
 ) -> None:
@@ -194,8 +285,8 @@ async def test_an_overlapped_batch_whose_lease_was_taken_meanwhile_writes_nothin
     assert lease is not None
     real = service.applier_for(ImportKind.directives)
 
-    async def taken_over_meanwhile(session: Any, caller: Any, lines: list[StagedLine], prepared: Any = None) -> Any:
-        outcomes = await real.apply(session, caller, lines, prepared)
+    async def taken_over_meanwhile(session: Any, caller: Any, lines: list[StagedLine], prepared: Any, before: Any) -> Any:
+        outcomes = await real.apply(session, caller, lines, prepared, before)
         await sql("UPDATE import_jobs SET lease_token = gen_random_uuid()")  # another worker claimed the job
         return outcomes
 
