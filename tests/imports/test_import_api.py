@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
 import httpx
+import orjson
 import pytest
 
-from app.imports import service
+from app.auth.caller import Caller
+from app.auth.models import Role
+from app.imports import service, staging
+from app.imports.models import ImportKind
 from tests.fixtures import Province
 from tests.imports.helpers import NDJSON, break_batches_holding, errors_of, ndjson, sql, upload
 
@@ -68,6 +74,58 @@ async def test_lines_that_cannot_be_stored_fail_with_their_number(client: httpx.
     errors = await errors_of(client, province, "root_admin", job_id)
     assert {line: e[0]["code"] for line, e in errors.items()} == {2: "not_utf8", 3: "nul_character"}
     assert len(await sql("SELECT 1 FROM units WHERE code IN ('TYT-U1', 'TYT-U2')")) == 2
+
+
+async def test_writes_of_the_body_may_commit_out_of_order_and_every_line_keeps_its_number(
+    province: Province, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two parts of the body are written at once; the one before the last is made to end after the last."""
+    monkeypatch.setattr(staging, "FLUSH_LINES", 2)
+    real_copy = staging.copy_records
+    copied: list[int] = []
+
+    async def one_slow(session: Any, table: str, columns: list[str], records: list[Any]) -> None:
+        if records[0][1] == 5:
+            await asyncio.sleep(0.3)
+        await real_copy(session, table, columns, records)
+        copied.append(records[0][1])
+
+    monkeypatch.setattr(staging, "copy_records", one_slow)
+    body = ndjson(*(station(f"TYT-O{i}") for i in range(7)))
+    job = await service.create_job(_admin(province), ImportKind.units, None)
+    staged = await service.receive(job, _chunks(body, 40))
+    assert (staged.status, staged.total, staged.bytes_received) == ("queued", 7, len(body))
+    rows = await sql("SELECT line_no, raw FROM import_lines ORDER BY line_no")
+    assert [(r[0], orjson.loads(r[1])["code"]) for r in rows] == [(i + 1, f"TYT-O{i}") for i in range(7)]
+    assert sorted(copied) == [1, 3, 5, 7] and copied.index(7) < copied.index(5)
+
+
+async def test_an_upload_cut_off_mid_body_fails_its_job_and_leaves_no_line(
+    province: Province, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(staging, "FLUSH_LINES", 2)
+    body = ndjson(*(station(f"TYT-C{i}") for i in range(9)))
+
+    async def cut_off() -> AsyncIterator[bytes]:
+        async for chunk in _chunks(body[: len(body) * 2 // 3], 50):
+            yield chunk
+        raise ConnectionResetError("the client went away")
+
+    job = await service.create_job(_admin(province), ImportKind.units, None)
+    with pytest.raises(ConnectionResetError):
+        await service.receive(job, cut_off())
+    assert await sql("SELECT count(*) FROM import_lines") == [(0,)]
+    assert await sql("SELECT status, error FROM import_jobs") == [("failed", "the upload was cut off before the end of the body")]
+
+
+def _admin(province: Province) -> Caller:
+    return Caller(key_id=None, unit_id=province.units["SYT"], role=Role.admin)
+
+
+async def _chunks(body: bytes, size: int) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), size):
+        await asyncio.sleep(0)
+        yield body[start : start + size]
 
 
 async def test_the_same_idempotency_key_returns_the_first_job(client: httpx.AsyncClient, province: Province) -> None:
