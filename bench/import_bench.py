@@ -134,7 +134,7 @@ async def import_file(url: str, key: str, kind: str, path: Path, lines: int, row
         response.raise_for_status()
         job = response.json()
         while job["status"] in ("receiving", "queued", "running"):
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(0.05)  # end to end is read to the poll; at 0.25 s that added ~0.13 s to a 5 s import
             job = (await http.get(f"/v1/imports/{job['id']}", headers=headers)).json()
     elapsed = time.perf_counter() - started
     if job["status"] != "completed":

@@ -164,7 +164,7 @@ async def import_job(api: str, key: str, kind: str, lines: list[dict[str, Any]],
             job = (await client.get(location, headers=headers)).json()
             if job.get("status") in ("completed", "failed") or time.monotonic() > deadline:
                 break
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(0.05)  # end to end is read to the poll; at 0.25 s that added ~0.13 s to a 5 s import
         wall = time.perf_counter() - started
     out = {k: job.get(k) for k in ("id", "status", "total", "processed", "succeeded", "failed", "rate_per_s", "error")}
     out.update(lines=len(lines), bytes=len(body), upload_s=round(uploaded, 2), wall_s=round(wall, 2))
